@@ -1,0 +1,41 @@
+# One venv, four verbs. `make run` and `make test` set everything up themselves.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+TORCH  := torch==2.13.0
+
+.PHONY: run test lint format bench venv clean
+
+venv: $(STAMP)
+
+# torch first: the pinned CPU wheel lies on this disk, while a bare `torch`
+# requirement would pull a multi-GB CUDA build.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check $(TORCH)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+run: venv
+	$(BIN)/cruxlab init
+	$(BIN)/cruxlab demo
+	$(BIN)/streamlit run app/streamlit_app.py --server.address localhost \
+		--server.port 8501 --server.headless true --browser.gatherUsageStats false
+
+test: venv
+	$(BIN)/python -m pytest -q
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: venv
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: venv
+	$(BIN)/python -m tests.bench
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

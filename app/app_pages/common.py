@@ -1,0 +1,150 @@
+"""What every page shares: the store, who is using the app, and how errors and results show.
+
+Pages import this as ``from app.app_pages import common`` (the installed package),
+read their widgets, call one domain function inside ``common.errors()``, and render.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+import streamlit as st
+
+from cruxes import people, workspace
+from cruxes.errors import CruxlabError
+from cruxes.models import Person
+
+PERSON_KEY = "person"
+NEW_PERSON_KEY = "_cruxlab_new_person"
+FLASH_KEY = "_cruxlab_flash"
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|$~])")
+
+
+@st.cache_resource(show_spinner="Opening the cruxlab database…")
+def _store_for(home: str | None):
+    return workspace.open_store(home)
+
+
+def get_store():
+    """The store for ``$CRUXLAB_HOME``, opened (migrated, reconciled) once per home."""
+    return _store_for(os.environ.get("CRUXLAB_HOME"))
+
+
+@contextmanager
+def errors() -> Iterator[None]:
+    """Show an error a person can cause as one ``st.error`` line instead of a traceback."""
+    try:
+        yield
+    except CruxlabError as exc:
+        st.error(str(exc), icon="⚠️")
+
+
+def done(message: str, *, warning: str | None = None) -> None:
+    """Remember a success message (and a warning) and rerun, so every list shows the change."""
+    st.session_state[FLASH_KEY] = (message, warning)
+    st.rerun()
+
+
+def show_flash() -> None:
+    """Show (once) the messages the last action left behind."""
+    message, warning = st.session_state.pop(FLASH_KEY, (None, None))
+    if message:
+        st.success(message, icon="✅")
+    if warning:
+        st.warning(warning, icon="⚠️")
+
+
+def plain(text: str | None) -> str:
+    """User text escaped so Markdown shows it literally (no stray LaTeX or emphasis)."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text or "")
+
+
+def current_person() -> str | None:
+    """The name picked in the sidebar's "who you are", if any."""
+    return st.session_state.get(PERSON_KEY)
+
+
+def index_of(options: Sequence[object], value: object, default: int | None = 0) -> int | None:
+    """The position of ``value`` in ``options`` (for a widget's default), else ``default``."""
+    try:
+        return list(options).index(value)
+    except ValueError:
+        return default if options else None
+
+
+def person_select(
+    label: str, everyone: Sequence[Person], *, key: str, role: str | None = None
+) -> str | None:
+    """A selectbox of people's names that defaults to the current person."""
+    names = [p.name for p in everyone if role is None or p.role == role]
+    return st.selectbox(label, names, index=index_of(names, current_person()), key=key)
+
+
+def sidebar() -> None:
+    """The sidebar: pick who you are, or add a person."""
+    everyone: list[Person] = []
+    with st.sidebar:
+        with errors():
+            everyone = people.list_people(get_store())
+        names = [p.name for p in everyone]
+        # A person added last run becomes "who you are" before the widget is drawn.
+        if st.session_state.get(NEW_PERSON_KEY) in names:
+            st.session_state[PERSON_KEY] = st.session_state.pop(NEW_PERSON_KEY)
+        if names:
+            if st.session_state.get(PERSON_KEY) not in names:
+                st.session_state[PERSON_KEY] = names[0]
+            st.selectbox(
+                "Who you are",
+                names,
+                key=PERSON_KEY,
+                format_func=lambda n: f"{n} ({_role(everyone, n)})",
+                help="Person fields on every page default to this person.",
+            )
+        else:
+            st.info(
+                "No people yet: add yourself below, or import a dialogue with "
+                "“add speakers as people”."
+            )
+        with (
+            st.expander("Add a person", expanded=not names),
+            st.form("add_person", clear_on_submit=True),
+        ):
+            name = st.text_input(
+                "Name", help="How the person is called in dialogues.", key="new_person_name"
+            )
+            role = st.selectbox("Role", ["mentor", "scholar"], key="new_person_role")
+            if st.form_submit_button("Add person"):
+                with errors():
+                    person = people.add_person(get_store(), name, role)
+                    st.session_state[NEW_PERSON_KEY] = person.name
+                    done(f"Added {person.role} {person.name}.")
+
+
+def _role(everyone: Sequence[Person], name: str) -> str:
+    return next((p.role for p in everyone if p.name == name), "")
+
+
+def pick(
+    label: str,
+    options: Sequence[object],
+    *,
+    key: str,
+    default: object = None,
+    format_func=str,
+    help: str | None = None,
+):
+    """A keyed selectbox whose choice survives reruns; ``choose`` preselects an option."""
+    pending = st.session_state.pop(f"_next_{key}", None)
+    if pending in options:
+        st.session_state[key] = pending
+    elif options and st.session_state.get(key) not in options:
+        st.session_state[key] = default if default in options else next(iter(options), None)
+    return st.selectbox(label, options, key=key, format_func=format_func, help=help)
+
+
+def choose(key: str, value: object) -> None:
+    """Make ``value`` the choice of the ``pick`` with this key on the next run."""
+    st.session_state[f"_next_{key}"] = value

@@ -1,0 +1,179 @@
+"""Cruxes: each person's credence, where the crux came from, and what moved it."""
+
+from datetime import UTC, datetime
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from app.app_pages import common
+from cruxes import beliefs, people
+from cruxes.models import CruxDetail
+
+
+def add_crux_section() -> None:
+    with st.expander("Add a crux by hand"), st.form("add_crux", clear_on_submit=True):
+        statement = st.text_area(
+            "Statement", help="A claim people can hold a credence in.", key="crux_statement"
+        )
+        if st.form_submit_button("Add crux"):
+            with common.errors():
+                crux = beliefs.add_crux(common.get_store(), statement)
+                common.choose("crux", crux.id)
+                common.done(f"Added crux {crux.id}.")
+
+
+def provenance(detail: CruxDetail) -> None:
+    crux = detail.crux
+    if crux.quote:
+        st.markdown(f"From dialogue {crux.dialogue_id}, **{common.plain(crux.speaker)}** said:")
+        st.markdown(f"> {common.plain(crux.quote)}")
+    else:
+        st.caption("Added by hand (no dialogue provenance).")
+    projects = ", ".join(str(p) for p in detail.project_ids) or "none yet"
+    st.caption(f"Version {crux.version} · informs projects: {projects}")
+
+
+def current_credences(detail: CruxDetail) -> None:
+    st.subheader("Current credence")
+    if not detail.current:
+        st.info("Nobody has recorded a credence in this crux yet.")
+        return
+    columns = st.columns(min(len(detail.current), 6))
+    for i, (name, value) in enumerate(detail.current.items()):
+        values = [h.value for h in detail.history if h.person_name == name]
+        delta = f"{values[-1] - values[-2]:+.2f}" if len(values) > 1 else None
+        columns[i % len(columns)].metric(name, f"{value:.2f}", delta)
+
+
+def add_credence_form(crux_id: int) -> None:
+    everyone = people.list_people(common.get_store())
+    with st.form("add_credence", clear_on_submit=True):
+        st.subheader("Add your credence")
+        if not everyone:
+            st.info("Add a person in the sidebar first.")
+        person = common.person_select("Person", everyone, key="credence_person")
+        value = st.text_input(
+            "Credence",
+            placeholder="0.6 or 60%",
+            key="credence_value",
+            help="Probability (0–1) that the crux is true.",
+        )
+        reason = st.text_input("Reason (optional)", help="What moved you.", key="credence_reason")
+        if st.form_submit_button("Record credence", type="primary"):
+            with common.errors():
+                c = beliefs.add_credence(
+                    common.get_store(), crux_id, person or "", value, reason=reason
+                )
+                common.done(
+                    f"Recorded {c.person_name}'s credence {c.value:.2f} in crux {c.crux_id}."
+                )
+
+
+def history_section(detail: CruxDetail) -> None:
+    st.subheader("History")
+    if not detail.history:
+        st.caption("No credences yet.")
+        return
+    rows = pd.DataFrame(
+        [
+            {
+                "time": h.created_at,
+                "person": h.person_name,
+                "value": h.value,
+                "source": h.source,
+                "cause": h.cause,
+            }
+            for h in detail.history
+        ]
+    )
+    st.altair_chart(credence_chart(rows), width="stretch")
+    st.dataframe(
+        rows.iloc[::-1],
+        hide_index=True,
+        column_config={
+            "time": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
+            "value": st.column_config.NumberColumn(format="%.2f"),
+        },
+    )
+
+
+def credence_chart(rows: pd.DataFrame) -> alt.LayerChart:
+    """Each person's credence as a step line, held until now; a dot per recorded value."""
+    latest = rows.groupby("person", as_index=False).last()
+    now = datetime.now(UTC).replace(tzinfo=None)  # stored times are naive UTC
+    held = latest.assign(time=max(now, rows["time"].max()))
+    base = alt.Chart(rows).encode(
+        x=alt.X("time:T", title="When"),
+        y=alt.Y("value:Q", title="Credence", scale=alt.Scale(domain=[0, 1])),
+        color=alt.Color("person:N", title="Person"),
+    )
+    steps = (
+        alt.Chart(pd.concat([rows, held]))
+        .mark_line(interpolate="step-after")
+        .encode(x="time:T", y="value:Q", color="person:N")
+    )
+    dots = base.mark_point(filled=True, size=60).encode(
+        tooltip=[
+            "person",
+            "value",
+            "source",
+            "cause",
+            alt.Tooltip("time:T", format="%Y-%m-%d %H:%M"),
+        ]
+    )
+    return steps + dots
+
+
+def reword_section(detail: CruxDetail) -> None:
+    crux = detail.crux
+    with st.expander("Reword this crux"), st.form("edit_crux"):
+        statement = st.text_area("Statement", value=crux.statement)
+        if st.form_submit_button("Save wording"):
+            with common.errors():
+                edited = beliefs.edit_crux(common.get_store(), crux.id, statement, crux.version)
+                common.done(f"Crux {edited.id} is now at version {edited.version}.")
+
+
+def render() -> None:
+    st.title("Cruxes")
+    common.show_flash()
+    add_crux_section()
+    cruxes = beliefs.list_cruxes(common.get_store())
+    if not cruxes:
+        st.info("No cruxes yet: accept a candidate on the Dialogues page or add one above.")
+        return
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "id": c.id,
+                    "statement": c.statement,
+                    "speaker": c.speaker or "",
+                    "dialogue": c.dialogue_id,
+                    "version": c.version,
+                    "created": c.created_at,
+                }
+                for c in cruxes
+            ]
+        ),
+        hide_index=True,
+    )
+    statements = {c.id: c.statement for c in cruxes}
+    crux_id = common.pick(
+        "Crux", list(statements), key="crux", format_func=lambda i: f"{i} · {statements[i]}"
+    )
+    detail = beliefs.get_crux(common.get_store(), crux_id)
+    st.header(detail.crux.statement)
+    provenance(detail)
+    left, right = st.columns([2, 1], gap="large")
+    with left:
+        current_credences(detail)
+        history_section(detail)
+    with right:
+        add_credence_form(crux_id)
+        reword_section(detail)
+
+
+with common.errors():
+    render()

@@ -1,0 +1,108 @@
+"""Pre-registered predictions, and the conservation-of-expected-evidence check.
+
+Before any run, each person writes down, per project and crux: which metric
+decides the result and the comparator and threshold that make it *positive*;
+their probability P that it comes out positive; and their credence in the crux
+if it is positive (c₊) and if it is negative (c₋).
+
+Conservation of expected evidence says the credence you expect to hold after
+the result equals the one you hold now: P·c₊ + (1−P)·c₋ = c. When the implied
+prior differs from the person's current credence by more than ``TOLERANCE``,
+the check is flagged: the numbers are inconsistent and worth a second look.
+
+Predictions are append-only (a correction is a new row; the latest row per
+crux and person is current) and frozen once the project's first run starts.
+"""
+
+from __future__ import annotations
+
+from cruxes.beliefs import require_crux
+from cruxes.models import EvidenceCheck, Prediction, PredictionIn, parse
+from cruxes.people import resolve
+from cruxes.projects import require_project
+from db import beliefs as beliefs_table
+from db import projects as projects_table
+from db.errors import Conflict, InvalidInput
+from db.store import Store
+from experiments.registry import metric_names
+
+TOLERANCE = 0.05
+
+
+def evidence_check(prediction: Prediction, current: float | None) -> EvidenceCheck:
+    """Compare a prediction's implied prior with the person's current credence."""
+    implied = prediction.implied_prior
+    gap = None if current is None else abs(implied - current)
+    return EvidenceCheck(
+        prediction_id=prediction.id,
+        person_name=prediction.person_name,
+        crux_id=prediction.crux_id,
+        implied_prior=implied,
+        current=current,
+        gap=gap,
+        flagged=gap is not None and gap > TOLERANCE,
+    )
+
+
+def add_prediction(
+    store: Store,
+    project_id: int,
+    crux_id: int,
+    person: str | int,
+    **fields: object,
+) -> tuple[Prediction, EvidenceCheck]:
+    """Pre-register a person's prediction; refused once the project's runs have started."""
+    form = parse(PredictionIn, "prediction", **fields)
+    known = metric_names()
+    if form.metric not in known:
+        raise InvalidInput(
+            f"No template emits a metric named {form.metric!r}; known metrics: "
+            f"{', '.join(sorted(known))}."
+        )
+    with store.transaction() as cur:
+        project = require_project(cur, project_id)
+        if project.predictions_frozen_at is not None:
+            raise Conflict(
+                f"Predictions for project {project_id} were frozen when its first run started "
+                f"({project.predictions_frozen_at:%Y-%m-%d %H:%M} UTC); they can no longer change."
+            )
+        require_crux(cur, crux_id)
+        if crux_id not in project.crux_ids:
+            raise InvalidInput(
+                f"Crux {crux_id} is not linked to project {project_id}; "
+                "link it to the project first."
+            )
+        who = resolve(cur, person)
+        row = projects_table.insert_prediction(
+            cur, project_id, {**form.model_dump(), "crux_id": crux_id, "person_id": who.id}
+        )
+        current = beliefs_table.current_credence(cur, crux_id, who.id)
+    prediction = Prediction(**row, person_name=who.name)
+    return prediction, evidence_check(prediction, current)
+
+
+def list_predictions(
+    store: Store, project_id: int, *, current_only: bool = True
+) -> list[Prediction]:
+    """A project's predictions: the current one per crux and person, or every row."""
+    with store.cursor() as cur:
+        require_project(cur, project_id)
+        rows = projects_table.list_predictions(cur, project_id)
+    predictions = [Prediction(**r) for r in rows]
+    return [p for p in predictions if p.is_current] if current_only else predictions
+
+
+def evidence_checks(store: Store, project_id: int) -> list[EvidenceCheck]:
+    """The expected-evidence check for each current prediction of a project.
+
+    Once predictions are frozen, each is checked against the credence held when
+    they froze, so later updates from outcomes do not flag them.
+    """
+    predictions = list_predictions(store, project_id)
+    with store.cursor() as cur:
+        frozen_at = require_project(cur, project_id).predictions_frozen_at
+        currents = [
+            beliefs_table.current_credence(cur, p.crux_id, p.person_id, frozen_at)
+            for p in predictions
+        ]
+    return [evidence_check(p, c) for p, c in zip(predictions, currents, strict=True)]

@@ -1,0 +1,136 @@
+"""Dialogues, their turns and speakers, and the candidates extracted from them."""
+
+from collections.abc import Iterable
+from typing import Any
+
+from db.store import Cursor
+from db.util import now
+
+INSERT_DIALOGUE = """
+INSERT INTO dialogues (title, format, text, content_hash, created_at)
+VALUES (?, ?, ?, ?, ?) RETURNING *
+"""
+SELECT_DIALOGUES = """
+SELECT d.id, d.title, d.format, d.content_hash, d.created_at, length(d.text) AS n_chars,
+       (SELECT count(*) FROM turns t WHERE t.dialogue_id = d.id) AS n_turns,
+       (SELECT count(*) FROM candidates c
+         WHERE c.dialogue_id = d.id AND c.status = 'pending') AS n_pending
+FROM dialogues d ORDER BY d.id
+"""
+SELECT_DIALOGUE = "SELECT * FROM dialogues WHERE id = ?"
+SELECT_DIALOGUE_BY_HASH = "SELECT * FROM dialogues WHERE content_hash = ?"
+INSERT_TURN = """
+INSERT INTO turns (dialogue_id, idx, speaker, start_offset, end_offset) VALUES (?, ?, ?, ?, ?)
+"""
+SELECT_TURNS = "SELECT * FROM turns WHERE dialogue_id = ? ORDER BY idx"
+UPSERT_SPEAKER = """
+INSERT INTO dialogue_speakers (dialogue_id, speaker, person_id) VALUES (?, ?, ?)
+ON CONFLICT (dialogue_id, speaker) DO UPDATE SET person_id = excluded.person_id
+"""
+SELECT_SPEAKERS = """
+SELECT s.speaker, s.person_id, p.name AS person_name
+FROM dialogue_speakers s LEFT JOIN people p ON p.id = s.person_id
+WHERE s.dialogue_id = ? ORDER BY s.speaker
+"""
+
+
+def insert_dialogue(cur: Cursor, title: str, fmt: str, text: str, content_hash: str) -> dict:
+    """Insert a dialogue and return the row."""
+    return cur.one(INSERT_DIALOGUE, [title, fmt, text, content_hash, now()])
+
+
+def list_dialogues(cur: Cursor) -> list[dict[str, Any]]:
+    """Every dialogue with its size, turn count and pending candidate count."""
+    return cur.all(SELECT_DIALOGUES)
+
+
+def get_dialogue(cur: Cursor, dialogue_id: int) -> dict[str, Any] | None:
+    """One dialogue with its full text."""
+    return cur.one(SELECT_DIALOGUE, [dialogue_id])
+
+
+def find_dialogue_by_hash(cur: Cursor, content_hash: str) -> dict[str, Any] | None:
+    """The dialogue whose text has this content hash, if any."""
+    return cur.one(SELECT_DIALOGUE_BY_HASH, [content_hash])
+
+
+def insert_turns(cur: Cursor, dialogue_id: int, turns: Iterable[tuple[str, int, int]]) -> None:
+    """Insert (speaker, start, end) turns in order."""
+    for idx, (speaker, start, end) in enumerate(turns):
+        cur.execute(INSERT_TURN, [dialogue_id, idx, speaker, start, end])
+
+
+def list_turns(cur: Cursor, dialogue_id: int) -> list[dict[str, Any]]:
+    """A dialogue's turns in order."""
+    return cur.all(SELECT_TURNS, [dialogue_id])
+
+
+def set_speaker(cur: Cursor, dialogue_id: int, speaker: str, person_id: int | None) -> None:
+    """Map a dialogue's speaker label to a person (or to nobody)."""
+    cur.execute(UPSERT_SPEAKER, [dialogue_id, speaker, person_id])
+
+
+def list_speakers(cur: Cursor, dialogue_id: int) -> list[dict[str, Any]]:
+    """A dialogue's speaker labels and the people they map to."""
+    return cur.all(SELECT_SPEAKERS, [dialogue_id])
+
+
+INSERT_CANDIDATE = """
+INSERT INTO candidates (dialogue_id, kind, speaker, quote, start_offset, end_offset,
+                        summary, stance, credence, score, created_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *
+"""
+SELECT_CANDIDATES = """
+SELECT * FROM candidates
+WHERE (? IS NULL OR dialogue_id = ?) AND (? IS NULL OR status = ?)
+ORDER BY dialogue_id, score DESC, id
+"""
+SELECT_CANDIDATE = "SELECT * FROM candidates WHERE id = ?"
+UPDATE_CANDIDATE_REVIEW = """
+UPDATE candidates SET status = ?, crux_id = ?, project_id = ?, reviewed_at = ?
+WHERE id = ? AND status = 'pending'
+RETURNING *
+"""
+
+
+def insert_candidate(cur: Cursor, dialogue_id: int, c: dict[str, Any]) -> dict[str, Any]:
+    """Insert one extracted candidate (keys as in the candidates table) and return it."""
+    return cur.one(
+        INSERT_CANDIDATE,
+        [
+            dialogue_id,
+            c["kind"],
+            c["speaker"],
+            c["quote"],
+            c["start_offset"],
+            c["end_offset"],
+            c["summary"],
+            c.get("stance"),
+            c.get("credence"),
+            c["score"],
+            now(),
+        ],
+    )
+
+
+def list_candidates(
+    cur: Cursor, dialogue_id: int | None = None, status: str | None = None
+) -> list[dict[str, Any]]:
+    """Candidates, best first within each dialogue, optionally filtered."""
+    return cur.all(SELECT_CANDIDATES, [dialogue_id, dialogue_id, status, status])
+
+
+def get_candidate(cur: Cursor, candidate_id: int) -> dict[str, Any] | None:
+    """One candidate by id."""
+    return cur.one(SELECT_CANDIDATE, [candidate_id])
+
+
+def review_candidate(
+    cur: Cursor,
+    candidate_id: int,
+    status: str,
+    crux_id: int | None = None,
+    project_id: int | None = None,
+) -> dict[str, Any] | None:
+    """Mark a pending candidate reviewed; None if it was no longer pending."""
+    return cur.one(UPDATE_CANDIDATE_REVIEW, [status, crux_id, project_id, now(), candidate_id])

@@ -1,0 +1,242 @@
+"""Numbered schema migrations, applied in order by ``migrate``.
+
+``cruxlab init``, the app's start-up and the test fixtures all call the same
+``migrate(store)``. Each migration runs in its own transaction and is recorded
+in ``schema_migrations``; a new schema change is a new numbered function, never
+an edit of an old one.
+
+No foreign-key constraints: DuckDB rewrites an UPDATE of a referenced row as
+delete + insert and refuses it, so references are checked by the domain layer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from db.store import Cursor, Store
+from db.util import now
+
+Migration = Callable[[Cursor], None]
+MIGRATIONS: dict[int, tuple[str, Migration]] = {}
+
+
+def migration(number: int) -> Callable[[Migration], Migration]:
+    """Register ``fn`` as schema migration ``number``; numbers are unique."""
+
+    def register(fn: Migration) -> Migration:
+        if number in MIGRATIONS:
+            raise ValueError(f"migration {number} is already registered")
+        MIGRATIONS[number] = (fn.__name__, fn)
+        return fn
+
+    return register
+
+
+CREATE_SCHEMA_MIGRATIONS = """
+CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY,
+    name VARCHAR NOT NULL,
+    applied_at TIMESTAMP NOT NULL
+)
+"""
+SELECT_APPLIED = "SELECT version FROM schema_migrations ORDER BY version"
+INSERT_APPLIED = "INSERT INTO schema_migrations VALUES (?, ?, ?)"
+
+
+def migrate(store: Store) -> list[int]:
+    """Apply every pending migration; return the numbers applied now."""
+    with store.cursor() as cur:
+        cur.execute(CREATE_SCHEMA_MIGRATIONS)
+    applied_now = []
+    for number in sorted(MIGRATIONS):
+        name, fn = MIGRATIONS[number]
+        with store.transaction() as cur:
+            # Re-read inside the transaction: another process may have migrated.
+            if number in {r["version"] for r in cur.all(SELECT_APPLIED)}:
+                continue
+            fn(cur)
+            cur.execute(INSERT_APPLIED, [number, name, now()])
+            applied_now.append(number)
+    return applied_now
+
+
+def applied(store: Store) -> list[int]:
+    """The migration numbers recorded in the database."""
+    with store.cursor() as cur:
+        cur.execute(CREATE_SCHEMA_MIGRATIONS)
+        return [r["version"] for r in cur.all(SELECT_APPLIED)]
+
+
+@migration(1)
+def core_tables(cur: Cursor) -> None:
+    for table in (
+        "people",
+        "dialogues",
+        "turns",
+        "candidates",
+        "cruxes",
+        "credences",
+        "projects",
+        "predictions",
+        "runs",
+        "outcomes",
+    ):
+        cur.execute(f"CREATE SEQUENCE {table}_id START 1")
+    cur.execute("""
+        CREATE TABLE people (
+            id BIGINT PRIMARY KEY DEFAULT nextval('people_id'),
+            name VARCHAR NOT NULL UNIQUE,
+            role VARCHAR NOT NULL CHECK (role IN ('mentor', 'scholar')),
+            created_at TIMESTAMP NOT NULL
+        )""")
+    cur.execute("""
+        CREATE TABLE dialogues (
+            id BIGINT PRIMARY KEY DEFAULT nextval('dialogues_id'),
+            title VARCHAR NOT NULL,
+            format VARCHAR NOT NULL,
+            text VARCHAR NOT NULL,
+            content_hash VARCHAR NOT NULL,
+            created_at TIMESTAMP NOT NULL
+        )""")
+    cur.execute("""
+        CREATE TABLE turns (
+            id BIGINT PRIMARY KEY DEFAULT nextval('turns_id'),
+            dialogue_id BIGINT NOT NULL,
+            idx INTEGER NOT NULL,
+            speaker VARCHAR NOT NULL,
+            start_offset INTEGER NOT NULL,
+            end_offset INTEGER NOT NULL
+        )""")
+    cur.execute("""
+        CREATE TABLE dialogue_speakers (
+            dialogue_id BIGINT NOT NULL,
+            speaker VARCHAR NOT NULL,
+            person_id BIGINT,
+            PRIMARY KEY (dialogue_id, speaker)
+        )""")
+    cur.execute("""
+        CREATE TABLE candidates (
+            id BIGINT PRIMARY KEY DEFAULT nextval('candidates_id'),
+            dialogue_id BIGINT NOT NULL,
+            kind VARCHAR NOT NULL CHECK (kind IN ('crux', 'project')),
+            speaker VARCHAR NOT NULL,
+            quote VARCHAR NOT NULL,
+            start_offset INTEGER NOT NULL,
+            end_offset INTEGER NOT NULL,
+            summary VARCHAR NOT NULL,
+            stance VARCHAR,
+            credence DOUBLE,
+            score DOUBLE NOT NULL,
+            status VARCHAR NOT NULL DEFAULT 'pending'
+                CHECK (status IN ('pending', 'accepted', 'rejected')),
+            crux_id BIGINT,
+            project_id BIGINT,
+            reviewed_at TIMESTAMP,
+            created_at TIMESTAMP NOT NULL
+        )""")
+    cur.execute("""
+        CREATE TABLE cruxes (
+            id BIGINT PRIMARY KEY DEFAULT nextval('cruxes_id'),
+            statement VARCHAR NOT NULL,
+            dialogue_id BIGINT,
+            candidate_id BIGINT,
+            speaker VARCHAR,
+            quote VARCHAR,
+            quote_start INTEGER,
+            quote_end INTEGER,
+            version INTEGER NOT NULL DEFAULT 1,
+            created_at TIMESTAMP NOT NULL,
+            updated_at TIMESTAMP NOT NULL
+        )""")
+    cur.execute("""
+        CREATE TABLE credences (
+            id BIGINT PRIMARY KEY DEFAULT nextval('credences_id'),
+            crux_id BIGINT NOT NULL,
+            person_id BIGINT NOT NULL,
+            value DOUBLE NOT NULL CHECK (value >= 0 AND value <= 1),
+            reason VARCHAR,
+            source VARCHAR NOT NULL CHECK (source IN ('manual', 'dialogue', 'outcome')),
+            dialogue_id BIGINT,
+            outcome_id BIGINT,
+            created_at TIMESTAMP NOT NULL
+        )""")
+    cur.execute("""
+        CREATE TABLE projects (
+            id BIGINT PRIMARY KEY DEFAULT nextval('projects_id'),
+            title VARCHAR NOT NULL,
+            summary VARCHAR NOT NULL DEFAULT '',
+            mentor_id BIGINT,
+            assignee_id BIGINT,
+            status VARCHAR NOT NULL DEFAULT 'proposed' CHECK (
+                status IN ('proposed', 'assigned', 'running', 'in_review', 'done')),
+            predictions_frozen_at TIMESTAMP,
+            version INTEGER NOT NULL DEFAULT 1,
+            created_at TIMESTAMP NOT NULL,
+            updated_at TIMESTAMP NOT NULL
+        )""")
+    cur.execute("""
+        CREATE TABLE project_cruxes (
+            project_id BIGINT NOT NULL,
+            crux_id BIGINT NOT NULL,
+            PRIMARY KEY (project_id, crux_id)
+        )""")
+    cur.execute("""
+        CREATE TABLE predictions (
+            id BIGINT PRIMARY KEY DEFAULT nextval('predictions_id'),
+            project_id BIGINT NOT NULL,
+            crux_id BIGINT NOT NULL,
+            person_id BIGINT NOT NULL,
+            metric VARCHAR NOT NULL,
+            op VARCHAR NOT NULL CHECK (op IN ('>', '>=', '<', '<=')),
+            threshold DOUBLE NOT NULL,
+            p_positive DOUBLE NOT NULL CHECK (p_positive >= 0 AND p_positive <= 1),
+            if_positive DOUBLE NOT NULL CHECK (if_positive >= 0 AND if_positive <= 1),
+            if_negative DOUBLE NOT NULL CHECK (if_negative >= 0 AND if_negative <= 1),
+            note VARCHAR,
+            created_at TIMESTAMP NOT NULL
+        )""")
+    cur.execute("""
+        CREATE TABLE runs (
+            id BIGINT PRIMARY KEY DEFAULT nextval('runs_id'),
+            project_id BIGINT,
+            template VARCHAR NOT NULL,
+            config VARCHAR NOT NULL,
+            seed BIGINT NOT NULL,
+            status VARCHAR NOT NULL DEFAULT 'queued'
+                CHECK (status IN ('queued', 'running', 'succeeded', 'failed')),
+            device VARCHAR,
+            error VARCHAR,
+            created_at TIMESTAMP NOT NULL,
+            started_at TIMESTAMP,
+            finished_at TIMESTAMP,
+            ingested_at TIMESTAMP
+        )""")
+    cur.execute("""
+        CREATE TABLE run_metrics (
+            run_id BIGINT NOT NULL,
+            name VARCHAR NOT NULL,
+            step BIGINT NOT NULL,
+            value DOUBLE,
+            PRIMARY KEY (run_id, name, step)
+        )""")
+    cur.execute("""
+        CREATE TABLE outcomes (
+            id BIGINT PRIMARY KEY DEFAULT nextval('outcomes_id'),
+            project_id BIGINT NOT NULL,
+            run_id BIGINT NOT NULL,
+            note VARCHAR,
+            created_at TIMESTAMP NOT NULL
+        )""")
+    cur.execute("""
+        CREATE TABLE outcome_evaluations (
+            outcome_id BIGINT NOT NULL,
+            prediction_id BIGINT NOT NULL,
+            person_id BIGINT NOT NULL,
+            crux_id BIGINT NOT NULL,
+            metric VARCHAR NOT NULL,
+            value DOUBLE NOT NULL,
+            positive BOOLEAN NOT NULL,
+            credence_before DOUBLE,
+            proposed DOUBLE NOT NULL,
+            PRIMARY KEY (outcome_id, prediction_id)
+        )""")

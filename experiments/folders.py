@@ -1,0 +1,92 @@
+"""The run folder: ``runs/<id>/`` is written before the database and is the source of truth.
+
+Layout::
+
+    runs/<id>/config.json     what to run: template, config, seed, device, project
+    runs/<id>/worker.pid      the worker's process id (written by the executor)
+    runs/<id>/progress.json   latest progress fraction and message
+    runs/<id>/log.txt         the worker's log, tracebacks included
+    runs/<id>/metrics.jsonl   one {"name", "step", "value"} per line
+    runs/<id>/artifacts/      arrays (.npy / .parquet), figures (.png / .html), json
+    runs/<id>/result.json     status, error, device, start and end times
+
+If the database is busy or the app is down when a run ends, nothing is lost:
+``experiments.runs.reconcile`` ingests result.json later.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from db import paths
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Write JSON so a reader never sees a half-written file."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(data, indent=2, default=str))
+    tmp.replace(path)
+
+
+def read_json(path: Path) -> Any | None:
+    """A JSON file's content, or None if it is missing or unreadable."""
+    try:
+        return json.loads(path.read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+
+
+@dataclass(frozen=True)
+class RunFolder:
+    root: Path
+
+    @classmethod
+    def of(cls, home: Path, run_id: int) -> RunFolder:
+        return cls(paths.runs_dir(home) / str(run_id))
+
+    @property
+    def run_id(self) -> int:
+        return int(self.root.name)
+
+    config = property(lambda self: self.root / "config.json")
+    pid_file = property(lambda self: self.root / "worker.pid")
+    progress_file = property(lambda self: self.root / "progress.json")
+    log = property(lambda self: self.root / "log.txt")
+    metrics = property(lambda self: self.root / "metrics.jsonl")
+    artifacts = property(lambda self: self.root / "artifacts")
+    result = property(lambda self: self.root / "result.json")
+
+    def read_metrics(self) -> list[dict[str, Any]]:
+        """Every metric line logged so far (a torn last line is skipped)."""
+        if not self.metrics.exists():
+            return []
+        rows = []
+        for line in self.metrics.read_text().splitlines():
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue
+        return rows
+
+    def list_artifacts(self) -> list[Path]:
+        """Artifact files, by name."""
+        if not self.artifacts.exists():
+            return []
+        return sorted(p for p in self.artifacts.iterdir() if p.is_file())
+
+    def read_log(self, max_chars: int = 20_000) -> str:
+        """The end of the log."""
+        try:
+            return self.log.read_text(errors="replace")[-max_chars:]
+        except FileNotFoundError:
+            return ""
+
+    def worker_pid(self) -> int | None:
+        try:
+            return int(self.pid_file.read_text().strip())
+        except (FileNotFoundError, ValueError):
+            return None

@@ -1,0 +1,52 @@
+"""Runs page: start a run from the form generated from the template's config."""
+
+from __future__ import annotations
+
+from cruxes import projects, runs
+
+
+def test_start_a_run_from_the_generated_form(demo_store, open_page, click):
+    at = open_page("runs")
+    assert at.selectbox(key="run_project").value == 1
+    assert at.selectbox(key="template").value == "induction_heads"
+    fields = {
+        w.key.removeprefix("config_induction_heads_"): w.value
+        for w in [*at.number_input, *at.text_input]
+        if w.key and w.key.startswith("config_induction_heads_")
+    }
+    assert fields == {
+        "seq_len": 16,
+        "n_sequences": 64,
+        "threshold": 0.4,
+        "model": "organism:induction-2l",
+    }
+    at.number_input(key="config_induction_heads_n_sequences").set_value(8)
+    click(at, "Start run")
+    assert not at.error
+    assert at.success[0].value.startswith("Started run 2 (induction_heads) for project 1")
+    assert at.selectbox(key="run").value == 2
+
+    runs.wait_for(demo_store, 2, timeout=120)
+    # wait_for may return once result.json exists; a listing reconciles it into the database.
+    [_, run] = runs.list_runs(demo_store)
+    assert (run.status, run.config["n_sequences"], run.seed) == ("succeeded", 8, 0)
+    assert 0 <= run.metrics["max_induction_score"] <= 1
+    assert projects.get_project(demo_store, 1).status == "running"
+
+    at.run()
+    assert not at.exception and not at.error
+    assert [i.proto.imgs[0].caption for i in at.image] == ["head_scores.png"]
+    assert {m.label: m.value for m in at.metric}["max_induction_score"] == (
+        f"{run.metrics['max_induction_score']:.4g}"
+    )
+
+
+def test_a_proposed_project_cannot_start_a_run(demo_store, open_page, click):
+    proposed = projects.add_project(demo_store, "Unassigned idea", crux_ids=[2])
+    at = open_page("runs")
+    at.selectbox(key="run_project").set_value(proposed.id)
+    click(at, "Start run")
+    assert at.error[0].value == (
+        f"Project {proposed.id} is proposed; assign it to a scholar first before starting runs."
+    )
+    assert [r.id for r in runs.list_runs(demo_store)] == [1]

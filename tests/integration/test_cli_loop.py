@@ -1,0 +1,160 @@
+"""The whole loop through the CLI, as a user would type it, in a temporary CRUXLAB_HOME."""
+
+import json
+import subprocess
+
+import pytest
+
+from tests.conftest import CRUXLAB
+
+DIALOGUE = """\
+Mara: I'm skeptical that attention scores recover known circuits; maybe 30%.
+Theo: I think they do in small models, I'd bet 70% on it.
+Mara: We could test whether the best head's induction score beats 0.5 on the organism.
+"""
+
+
+def cli(*args: str, expect: int = 0):
+    proc = subprocess.run([CRUXLAB, *args], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == expect, (args, proc.stdout, proc.stderr)
+    return proc
+
+
+def js(*args: str):
+    return json.loads(cli(*args, "--json").stdout)
+
+
+def test_dialogue_to_belief_update(home, tmp_path, trained_organisms):
+    transcript = tmp_path / "talk.txt"
+    transcript.write_text(DIALOGUE)
+    cli("init")
+    assert js("person", "add", "Mara", "--role", "mentor")["role"] == "mentor"
+    js("person", "add", "Theo", "--role", "scholar")
+
+    imported = js("dialogue", "import", str(transcript), "--title", "Attention")
+    assert imported["created"] and len(imported["turns"]) == 3
+    pending = js("candidate", "list", "--dialogue", str(imported["id"]))
+    crux_candidate = next(c for c in pending if c["kind"] == "crux" and c["speaker"] == "Mara")
+    crux = js(
+        "candidate",
+        "accept",
+        str(crux_candidate["id"]),
+        "--statement",
+        "Attention scores recover known induction heads.",
+    )
+    assert crux["quote"] == crux_candidate["quote"]
+    cid = str(crux["id"])
+
+    js("credence", "add", cid, "Mara", "0.3", "--reason", "skeptical")
+    js("credence", "add", cid, "Theo", "0.7")
+    bad = cli("credence", "add", cid, "Theo", "1.7", expect=2)
+    assert bad.stderr.count("\n") == 1 and "between 0 and 1" in bad.stderr
+
+    project = js("project", "add", "Score the organism", "--crux", cid, "--mentor", "Mara")
+    pid = str(project["id"])
+    assert js("project", "assign", pid, "Theo")["status"] == "assigned"
+    pred = js(
+        "prediction",
+        "add",
+        pid,
+        cid,
+        "Mara",
+        "--metric",
+        "max_induction_score",
+        "--op",
+        ">",
+        "--threshold",
+        "0.5",
+        "--p-positive",
+        "0.5",
+        "--if-positive",
+        "0.4",
+        "--if-negative",
+        "0.2",
+    )
+    assert pred["evidence_check"]["implied_prior"] == pytest.approx(0.3)
+    js(
+        "prediction",
+        "add",
+        pid,
+        cid,
+        "Theo",
+        "--metric",
+        "max_induction_score",
+        "--op",
+        ">",
+        "--threshold",
+        "0.5",
+        "--p-positive",
+        "0.9",
+        "--if-positive",
+        "0.75",
+        "--if-negative",
+        "0.25",
+    )
+
+    assert (
+        "no parameter 'nope'"
+        in cli("run", "start", pid, "induction_heads", "--set", "nope=1", expect=2).stderr
+    )
+    assert js("run", "list") == []
+    run = js("run", "start", pid, "induction_heads", "--set", "n_sequences=16", "--wait")
+    assert run["status"] == "succeeded"
+    assert run["metrics"]["max_induction_score"] > 0.5
+    assert (
+        "frozen"
+        in cli(
+            "prediction",
+            "add",
+            pid,
+            cid,
+            "Mara",
+            "--metric",
+            "max_induction_score",
+            "--op",
+            ">",
+            "--threshold",
+            "0.5",
+            "--p-positive",
+            "0.5",
+            "--if-positive",
+            "0.4",
+            "--if-negative",
+            "0.2",
+            expect=2,
+        ).stderr
+    )
+    shown = js("run", "show", str(run["id"]))
+    assert {h["name"] for h in shown["history"]} >= {"max_induction_score", "n_induction_heads"}
+
+    outcome = js("outcome", "record", pid, "--run", str(run["id"]))
+    assert {(e["person_name"], e["positive"], e["proposed"]) for e in outcome["evaluations"]} == {
+        ("Mara", True, 0.4),
+        ("Theo", True, 0.75),
+    }
+    applied = js("update", "apply", str(outcome["id"]))
+    assert len(applied) == 2
+
+    history = js("crux", "show", cid)["history"]
+    assert [(h["person_name"], h["value"], h["source"]) for h in history[-2:]] == [
+        ("Mara", 0.4, "outcome"),
+        ("Theo", 0.75, "outcome"),
+    ]
+    assert all(h["outcome_id"] == outcome["id"] and h["run_id"] == run["id"] for h in history[-2:])
+    assert js("project", "show", pid)["status"] == "in_review"
+    text = cli("crux", "show", cid).stdout
+    assert f"[outcome] outcome {outcome['id']} of run {run['id']}" in text
+
+
+def test_demo_is_idempotent_and_lists_are_json_arrays(demo_home):
+    again = js("demo")
+    assert again["seeded"] is False
+    assert len(js("dialogue", "list")) == 1
+    assert [p["name"] for p in js("person", "list")] == ["Mara", "Theo"]
+    assert "induction_heads" in [t["name"] for t in js("template", "list")]
+    runs = js("run", "list")
+    assert [r["status"] for r in runs] == ["succeeded"]
+    cruxes = js("crux", "list")
+    assert len(cruxes) == 2
+    first = js("crux", "show", str(cruxes[0]["id"]))
+    assert any(h["source"] == "outcome" for h in first["history"])
