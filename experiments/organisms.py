@@ -38,7 +38,7 @@ from typing import Any
 
 import torch
 
-from db.errors import NotFound
+from db.errors import InvalidInput, NotFound
 from experiments.folders import read_json, write_json_atomic
 
 CACHE_VERSION = 1
@@ -158,6 +158,38 @@ def induction_batch(
     r = torch.randint(1, vocab, (batch, length), generator=generator)
     bos_col = torch.full((batch, 1), bos, dtype=torch.long)
     return torch.cat([bos_col, r, r], dim=1)  # (batch, 2 * length + 1)
+
+
+def induction_pairs(
+    generator: torch.Generator, batch: int, length: int, vocab: int, bos: int = 0
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Clean ``BOS + r + r`` and corrupted ``BOS + r' + r``, with ``r'`` ≠ ``r`` at every position.
+
+    Induction predicts the clean second copy; in the corrupted prompt nothing does.
+    """
+    clean = induction_batch(generator, batch, length, vocab, bos)  # (batch, 2 * length + 1)
+    r = clean[:, 1 : length + 1]
+    shift = torch.randint(1, vocab - 1, (batch, length), generator=generator)
+    corrupted = clean.clone()
+    # A shift of 1 … vocab - 2 within [1, vocab) always lands on a different token.
+    corrupted[:, 1 : length + 1] = (r - 1 + shift) % (vocab - 1) + 1
+    return clean, corrupted
+
+
+def require_induction_fits(model, seq_len: int, name: str) -> None:
+    """Refuse a repeated sequence of ``seq_len`` tokens that does not fit the model's context."""
+    n_ctx = model.cfg.n_ctx
+    if 2 * seq_len + 1 > n_ctx:
+        raise InvalidInput(
+            f"seq_len {seq_len} needs {2 * seq_len + 1} positions but "
+            f"{name} has a context of {n_ctx}; use seq_len ≤ {(n_ctx - 1) // 2}."
+        )
+
+
+def bos_token(model) -> int:
+    """The model's BOS token id (0 for organisms, which have no tokenizer)."""
+    tokenizer = getattr(model, "tokenizer", None)
+    return getattr(tokenizer, "bos_token_id", None) or 0
 
 
 def repeated_half_loss(model, tokens: torch.Tensor, length: int) -> torch.Tensor:

@@ -41,8 +41,7 @@ import numpy as np
 import torch
 from pydantic import Field
 
-from db.errors import InvalidInput
-from experiments.organisms import induction_batch
+from experiments.organisms import bos_token, induction_batch, require_induction_fits
 from experiments.registry import Metric, TemplateConfig, template
 
 
@@ -113,16 +112,12 @@ def heatmap(induction, previous):
 )
 def run(config: Config, ctx) -> None:
     model = ctx.load_model(config.model)
-    n_layers, n_ctx = model.cfg.n_layers, model.cfg.n_ctx
-    if 2 * config.seq_len + 1 > n_ctx:
-        raise InvalidInput(
-            f"seq_len {config.seq_len} needs {2 * config.seq_len + 1} positions but "
-            f"{config.model} has a context of {n_ctx}; use seq_len ≤ {(n_ctx - 1) // 2}."
-        )
-    tokenizer = getattr(model, "tokenizer", None)
-    bos = getattr(tokenizer, "bos_token_id", None) or 0
+    require_induction_fits(model, config.seq_len, config.model)
+    n_layers = model.cfg.n_layers
     gen = torch.Generator().manual_seed(ctx.seed)
-    tokens = induction_batch(gen, config.n_sequences, config.seq_len, model.cfg.d_vocab, bos)
+    tokens = induction_batch(
+        gen, config.n_sequences, config.seq_len, model.cfg.d_vocab, bos_token(model)
+    )
     tokens = tokens.to(ctx.device)  # (batch, 2L + 1)
     ctx.progress(0.5, f"forward pass on {config.n_sequences} × {tokens.shape[1]} tokens")
 
