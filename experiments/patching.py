@@ -34,6 +34,13 @@ faster, which is why it exists beside TransformerLens:
 * **Patches go in the batch dimension.** A chunk of ``c`` patches runs as one
   forward over ``c`` stacked copies of the corrupted batch; a hook on each layer
   writes the clean activation into each copy only where that copy's mask is set.
+* **Layers below a patch run once.** A patch at layer ``l`` leaves layers below
+  ``l`` as they were in the corrupted run, so a chunk holds patches that share
+  their first patched layer: the corrupted batch runs through the layers below it
+  once, and a hook on that layer's ``resid_pre`` stacks the copies. (Positions are
+  passed as ``position_ids`` without a batch axis, so rotary tables broadcast over
+  the copies.) On a 12-layer model this skips about half the layer compute of a
+  layer-by-layer sweep.
 * **The metric reads only the positions it needs.** A hook before the unembedding
   keeps just the answer positions, so the vocabulary projection — a third of GPT-2
   small's weights — runs on a few positions instead of all of them.
@@ -158,17 +165,21 @@ def patch_sweep(
     ``(n_patches, n_layers, *sites)`` and each source broadcasts to the activation.
     """
     n_layers = model.cfg.n_layers
-    values = []
-    for start in range(0, len(masks), chunk_size):
+    values, start = [], 0
+    while start < len(masks):
         chunk = masks[start : start + chunk_size].to(tokens.device)
         if chunk.shape[1] != n_layers:
             raise ValueError(f"masks cover {chunk.shape[1]} layers; the model has {n_layers}")
-        hooks = []
+        # A chunk's patches share their first patched layer; the layers below it run once.
+        first = chunk.flatten(2).any(dim=2).int().argmax(dim=1)  # (copies,)
+        chunk = chunk[: int((first == first[0]).int().cumprod(0).sum())]
+        hooks = [(RESID_PRE.format(layer=int(first[0])), _expander(len(chunk)))]
         for layer in range(n_layers):
             if chunk[:, layer].any():
                 name = hook.format(layer=layer)
                 hooks.append((name, _writer(chunk[:, layer], sources[name])))
         values.append(run_metric(model, tokens, metric, hooks, copies=len(chunk)))
+        start += len(chunk)
     return torch.cat(values)
 
 
@@ -179,12 +190,23 @@ def run_metric(
     hooks: list | None = None,
     copies: int = 1,
 ) -> torch.Tensor:
-    """The metric on ``copies`` stacked copies of ``tokens`` run with ``hooks``: ``(copies,)``."""
-    batch = tokens.shape[0]
+    """The metric on the ``copies`` that ``hooks`` make of the ``tokens`` run: ``(copies,)``."""
+    batch, n_pos = tokens.shape
     hooks = [*(hooks or []), (UNEMBED_IN, _selector(metric.positions))]
+    # Positions without a batch axis, so rotary tables broadcast over the copies.
+    positions = torch.arange(n_pos, device=tokens.device)[None]
     with torch.no_grad():
-        logits = model.run_with_hooks(tokens.repeat(copies, 1), fwd_hooks=hooks)
+        logits = model.run_with_hooks(tokens, fwd_hooks=hooks, position_ids=positions)
     return metric(logits.view(copies, batch, *logits.shape[1:]))  # (copies,)
+
+
+def _expander(copies: int):
+    """A hook stacking ``copies`` copies of the residual stream in the batch dimension."""
+
+    def expand(resid: torch.Tensor, hook: Any) -> torch.Tensor:
+        return resid.repeat(copies, 1, 1)  # (copies · batch, pos, d_model)
+
+    return expand
 
 
 def _writer(mask: torch.Tensor, source: torch.Tensor):

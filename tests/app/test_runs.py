@@ -8,7 +8,7 @@ from cruxes import projects, runs
 def test_start_a_run_from_the_generated_form(demo_store, open_page, click):
     at = open_page("runs")
     assert at.selectbox(key="run_project").value == 1
-    assert at.selectbox(key="template").value == "induction_heads"
+    at.selectbox(key="template").set_value("induction_heads").run()
     fields = {
         w.key.removeprefix("config_induction_heads_"): w.value
         for w in [*at.number_input, *at.text_input]
