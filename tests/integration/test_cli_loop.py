@@ -14,6 +14,20 @@ Mara: We could test whether the best head's induction score beats 0.5 on the org
 """
 
 
+def predict(p: float, if_positive: float, if_negative: float) -> list[str]:
+    """Options of `cruxlab prediction add` for max_induction_score > 0.5."""
+    rule = ["--metric", "max_induction_score", "--op", ">", "--threshold", "0.5"]
+    return [
+        *rule,
+        "--p-positive",
+        str(p),
+        "--if-positive",
+        str(if_positive),
+        "--if-negative",
+        str(if_negative),
+    ]
+
+
 def cli(*args: str, expect: int = 0):
     proc = subprocess.run([CRUXLAB, *args], capture_output=True, text=True, timeout=600)
     assert proc.returncode == expect, (args, proc.stdout, proc.stderr)
@@ -53,45 +67,10 @@ def test_dialogue_to_belief_update(home, tmp_path, trained_organisms):
     project = js("project", "add", "Score the organism", "--crux", cid, "--mentor", "Mara")
     pid = str(project["id"])
     assert js("project", "assign", pid, "Theo")["status"] == "assigned"
-    pred = js(
-        "prediction",
-        "add",
-        pid,
-        cid,
-        "Mara",
-        "--metric",
-        "max_induction_score",
-        "--op",
-        ">",
-        "--threshold",
-        "0.5",
-        "--p-positive",
-        "0.5",
-        "--if-positive",
-        "0.4",
-        "--if-negative",
-        "0.2",
-    )
+    mara = ["prediction", "add", pid, cid, "Mara", *predict(0.5, 0.4, 0.2)]
+    pred = js(*mara)
     assert pred["evidence_check"]["implied_prior"] == pytest.approx(0.3)
-    js(
-        "prediction",
-        "add",
-        pid,
-        cid,
-        "Theo",
-        "--metric",
-        "max_induction_score",
-        "--op",
-        ">",
-        "--threshold",
-        "0.5",
-        "--p-positive",
-        "0.9",
-        "--if-positive",
-        "0.75",
-        "--if-negative",
-        "0.25",
-    )
+    js("prediction", "add", pid, cid, "Theo", *predict(0.9, 0.75, 0.25))
 
     assert (
         "no parameter 'nope'"
@@ -101,29 +80,7 @@ def test_dialogue_to_belief_update(home, tmp_path, trained_organisms):
     run = js("run", "start", pid, "induction_heads", "--set", "n_sequences=16", "--wait")
     assert run["status"] == "succeeded"
     assert run["metrics"]["max_induction_score"] > 0.5
-    assert (
-        "frozen"
-        in cli(
-            "prediction",
-            "add",
-            pid,
-            cid,
-            "Mara",
-            "--metric",
-            "max_induction_score",
-            "--op",
-            ">",
-            "--threshold",
-            "0.5",
-            "--p-positive",
-            "0.5",
-            "--if-positive",
-            "0.4",
-            "--if-negative",
-            "0.2",
-            expect=2,
-        ).stderr
-    )
+    assert "frozen" in cli(*mara, expect=2).stderr
     shown = js("run", "show", str(run["id"]))
     assert {h["name"] for h in shown["history"]} >= {"max_induction_score", "n_induction_heads"}
 
