@@ -185,14 +185,22 @@ SMALL_TALK = re.compile(
     re.I,
 )
 RESPONSE = re.compile(r"^(?:no|yes|agreed|i (?:agree|disagree)|hm+|fair)\b", re.I)
-STOPWORDS = frozenset(
-    "a an the and or but if then so of to in on at by for with from as is are was were be "
-    "been being it its this that these those there here i you we they he she me my our your "
-    "their them us his her not no do does did done have has had would could should will can "
-    "just very really also about into than too more most much many some any what which who "
-    "whom how why when where all each both either more less only own same such even still "
-    "maybe i'm i'd i've it's that's don't doesn't isn't won't can't think".split()
-)
+# fmt: off
+STOPWORDS = frozenset({
+    "a", "an", "the", "and", "or", "but", "if", "then", "so", "of", "to", "in", "on", "at",
+    "by", "for", "with", "from", "as", "is", "are", "was", "were", "be",
+    "been", "being", "it", "its", "this", "that", "these", "those", "there", "here", "i", "you",
+    "we", "they", "he", "she", "me", "my", "our", "your",
+    "their", "them", "us", "his", "her", "not", "no", "do", "does", "did", "done", "have",
+    "has", "had", "would", "could", "should", "will", "can",
+    "just", "very", "really", "also", "about", "into", "than", "too", "more", "most", "much",
+    "many", "some", "any", "what", "which", "who",
+    "whom", "how", "why", "when", "where", "all", "each", "both", "either", "less", "only",
+    "own", "same", "such", "even", "still",
+    "maybe", "i'm", "i'd", "i've", "it's", "that's", "don't", "doesn't", "isn't", "won't",
+    "can't", "think",
+})
+# fmt: on
 WORD = re.compile(r"[a-z0-9][a-z0-9'’\-]*", re.I)
 
 # ----------------------------------------------------------------- credence & stance
@@ -261,8 +269,9 @@ FRAME = re.compile(
     r"optimistic|pessimistic|sure|not sure|worried)|i am (?:\w+ )?(?:skeptical|confident|"
     r"convinced|unconvinced|optimistic|pessimistic|sure)|my (?:\w+ )?(?:view|guess|claim|"
     r"position|bet|worry|prediction|take) is|i'?d (?:still )?(?:bet|say|put|give|guess|argue)"
-    r"(?: (?:maybe |about |around )?\d{1,3}%)?(?: on)?(?: the claim)?|i'?m at \d{1,3}%(?: on (?:that|this|it))?|"
-    r"i'?d be (?:\w+ )?excited (?:about|by|to see)|(?:another|one) (?:\w+ )?experiment would be to|"
+    r"(?: (?:maybe |about |around )?\d{1,3}%)?(?: on)?(?: the claim)?|"
+    r"i'?m at \d{1,3}%(?: on (?:that|this|it))?|i'?d be (?:\w+ )?excited (?:about|by|to see)|"
+    r"(?:another|one) (?:\w+ )?experiment would be to|"
     r"(?:that|this) (?:seems|sounds) like (?:the|our) crux\.?|(?:then )?that(?:'s| is) "
     r"(?:probably )?(?:our|the) (?:main |real )?(?:crux|disagreement)|a project i'?d be excited "
     r"about|here'?s a project i'?d be excited about|one experiment i'?d like|"

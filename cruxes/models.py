@@ -17,6 +17,8 @@ Role = Literal["mentor", "scholar"]
 Stance = Literal["for", "against", "unsure"]
 Op = Literal[">", ">=", "<", "<="]
 CredenceSource = Literal["manual", "dialogue", "outcome"]
+CandidateStatus = Literal["pending", "accepted", "merged", "rejected"]
+CANDIDATE_STATUSES: tuple[str, ...] = CandidateStatus.__args__
 ProjectStatus = Literal["proposed", "assigned", "running", "in_review", "done"]
 PROJECT_STATUSES: tuple[str, ...] = ProjectStatus.__args__
 
@@ -94,7 +96,7 @@ class Candidate(Model):
     stance: Stance | None = None
     credence: float | None = None
     score: float
-    status: Literal["pending", "accepted", "rejected"]
+    status: CandidateStatus
     crux_id: int | None = None
     project_id: int | None = None
     reviewed_at: datetime | None = None
