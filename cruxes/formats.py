@@ -49,7 +49,7 @@ PLAIN_SPEAKER = re.compile(
     rf"^[ \t]*(?:{TIMESTAMP}[ \t]+)?(?P<name>{NAME})(?:[ \t]+{TIMESTAMP})?[ \t]*:[ \t]+(?=\S)"
 )
 BOLD_SPEAKER = re.compile(r"^[ \t]*\*\*(?P<name>[^*\n:]{1,40}?)(?::\*\*|\*\*:|\*\*)[ \t]*(?=\S|$)")
-HASH_HEADING = re.compile(r"^[ \t]*#{1,6}[ \t]+(?P<name>.*?)[ \t#]*$")
+HASH_HEADING = re.compile(r"^[ \t]*(?P<hashes>#{1,6})[ \t]+(?P<name>.*?)[ \t#]*$")
 TIMESTAMP_LINE = re.compile(rf"^[ \t]*{TIMESTAMP}[ \t]*$")
 RULE_LINE = re.compile(r"^[ \t]*(?:[-=*_][ \t]*){3,}$")
 NAME_LIKE = re.compile(
@@ -124,16 +124,21 @@ def _roles_plain(lines: list[Line]) -> list[Role]:
 
 
 def _roles_lesswrong(lines: list[Line]) -> list[Role]:
-    last = max((i for i, line in enumerate(lines) if not line.blank), default=-1)
+    filled = [i for i, line in enumerate(lines) if not line.blank]
     candidates = {
-        i: line.text.strip()
-        for i, line in enumerate(lines)
-        if i < last and _name_like(line.text.strip())
+        i: lines[i].text.strip() for i in filled[:-1] if _name_like(lines[i].text.strip())
     }
-    speakers = _recurring(list(candidates.values()))
+    recurring = _recurring(list(candidates.values()))
+    following = dict(zip(filled, filled[1:], strict=False))
+    # A name said once is a speaker when their words follow, a heading when a speaker does.
+    speakers = {
+        i
+        for i, label in candidates.items()
+        if label in recurring or candidates.get(following[i]) not in recurring
+    }
     roles: list[Role] = []
     for i, line in enumerate(lines):
-        if candidates.get(i) in speakers:
+        if i in speakers:
             roles.append(("speaker", candidates[i], None))
         elif HASH_HEADING.match(line.text) or TIMESTAMP_LINE.match(line.text):
             roles.append(("heading",))
@@ -144,11 +149,14 @@ def _roles_lesswrong(lines: list[Line]) -> list[Role]:
 
 def _roles_markdown(lines: list[Line]) -> list[Role]:
     headings = {
-        i: m["name"].strip().rstrip(":").strip()
+        i: (m["hashes"], m["name"].strip().rstrip(":").strip())
         for i, line in enumerate(lines)
         if (m := HASH_HEADING.match(line.text))
     }
-    heading_speakers = _recurring([n for n in headings.values() if _name_like(n)])
+    named = [(level, name) for level, name in headings.values() if _name_like(name)]
+    recurring = _recurring([name for _, name in named])
+    # Speakers are the name headings at the level where names recur ("### Ana"), not sections.
+    levels = {level for level, name in named if name in recurring}
     roles: list[Role] = []
     for i, line in enumerate(lines):
         bold = BOLD_SPEAKER.match(line.text)
@@ -157,8 +165,9 @@ def _roles_markdown(lines: list[Line]) -> list[Role]:
             inline = line.start + bold.end() if rest else None
             roles.append(("speaker", bold["name"].strip(), inline))
         elif i in headings:
-            name = headings[i]
-            roles.append(("speaker", name, None) if name in heading_speakers else ("heading",))
+            level, name = headings[i]
+            is_speaker = level in levels and _name_like(name)
+            roles.append(("speaker", name, None) if is_speaker else ("heading",))
         elif TIMESTAMP_LINE.match(line.text):
             roles.append(("heading",))
         else:

@@ -163,6 +163,9 @@ class CruxDetail(Model):
     current: dict[str, float] = Field(description="Person name → latest credence.")
     history: list[Credence]
     project_ids: list[int]
+    mentions: list[Candidate] = Field(
+        default=[], description="The candidates accepted as, or merged into, this crux."
+    )
 
 
 class ProjectIn(Model):
