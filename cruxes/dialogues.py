@@ -35,22 +35,28 @@ from db.store import Cursor, Store
 DEFAULT_MAX_MB = 5.0
 
 
-def max_bytes() -> int:
-    """The largest transcript accepted: ``$CRUXLAB_MAX_DIALOGUE_MB`` megabytes (default 5)."""
+def max_mb() -> float:
+    """The largest transcript accepted, in MB: ``$CRUXLAB_MAX_DIALOGUE_MB`` (default 5)."""
     raw = os.environ.get("CRUXLAB_MAX_DIALOGUE_MB", "").strip()
     try:
         mb = float(raw) if raw else DEFAULT_MAX_MB
     except ValueError:
+        mb = float("nan")
+    if not mb > 0:
         raise InvalidInput(
-            f"CRUXLAB_MAX_DIALOGUE_MB must be a number of megabytes, not {raw!r}."
-        ) from None
-    return int(mb * 1024 * 1024)
+            f"CRUXLAB_MAX_DIALOGUE_MB must be a positive number of megabytes, not {raw!r}."
+        )
+    return mb
+
+
+def max_bytes() -> int:
+    """The largest transcript accepted, in bytes."""
+    return int(max_mb() * 1024 * 1024)
 
 
 def _too_large(name: str) -> InvalidInput:
-    limit = max_bytes() / 1024 / 1024
     return InvalidInput(
-        f"{name} is larger than {limit:g} MB; split it, or raise CRUXLAB_MAX_DIALOGUE_MB."
+        f"{name} is larger than {max_mb():g} MB; split it, or raise CRUXLAB_MAX_DIALOGUE_MB."
     )
 
 

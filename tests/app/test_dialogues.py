@@ -70,7 +70,7 @@ def test_upload_imports_a_text_file(home, store, open_page, click):
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "looks binary"),
         (b"Ada: caf\xe9 is \xff not UTF-8", "is not UTF-8 text"),
         (b"   \n", "The transcript is empty."),
-        (b"no speakers in this text at all", "No turns found"),
+        (b"no speakers in this text at all", "No dialogue turns found"),
     ],
 )
 def test_bad_upload_shows_an_error_and_writes_nothing(
