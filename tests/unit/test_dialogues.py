@@ -3,9 +3,9 @@
 import pytest
 
 from cruxes import beliefs, dialogues, people, review
-from cruxes.formats import parse
 from cruxes.errors import Conflict, InvalidInput
 from cruxes.extract import CandidateOut, ExtractionResult, extract_rules, verify_quotes
+from cruxes.formats import parse
 from cruxes.models import Turn
 
 TRANSCRIPT = """\
@@ -175,7 +175,8 @@ def test_rule_extractor_reads_stance_and_credence():
         for i, t in enumerate(parse(text).turns)
     ]
     result = extract_rules(text, turns)
-    assert [(c.speaker, c.stance, c.credence) for c in result.cruxes] == [
+    in_order = sorted(result.cruxes, key=lambda c: c.start_offset)
+    assert [(c.speaker, c.stance, c.credence) for c in in_order] == [
         ("Ben", "unsure", None),
         ("Ana", "for", 0.9),
     ]
