@@ -285,3 +285,42 @@ def map_speaker(store: Store, dialogue_id: int, label: str, person: str | int | 
         person_id = None if person is None else resolve(cur, person).id
         dialogues_table.set_speaker(cur, dialogue_id, label, person_id)
     return get_dialogue(store, dialogue_id)
+
+
+# ----------------------------------------------------------------- highlighting
+
+# When quotes overlap, the stronger mark shows: accepted beats pending.
+MARK_RANK = {"accepted": 2, "merged": 2, "pending": 1}
+
+
+def marked_turns(store: Store, dialogue_id: int) -> list[tuple[Turn, list[tuple[str, str | None]]]]:
+    """Each turn cut into (text, mark) pieces: mark is "accepted", "pending" or None.
+
+    Accepted and merged candidates' quotes are "accepted"; rejected ones are not marked.
+    """
+    d = get_dialogue(store, dialogue_id)
+    spans = [
+        (c.start_offset, c.end_offset, "accepted" if c.status == "merged" else c.status)
+        for c in list_candidates(store, dialogue_id)
+        if c.status in MARK_RANK
+    ]
+    out = []
+    for turn in d.turns:
+        inside = [
+            (max(s, turn.start), min(e, turn.end), m)
+            for s, e, m in spans
+            if s < turn.end and e > turn.start
+        ]
+        cuts = sorted(
+            {turn.start, turn.end, *(s for s, _, _ in inside), *(e for _, e, _ in inside)}
+        )
+        pieces: list[tuple[str, str | None]] = []
+        for a, b in zip(cuts, cuts[1:], strict=False):
+            marks = [m for s, e, m in inside if s <= a and e >= b]
+            mark = max(marks, key=MARK_RANK.get) if marks else None
+            if pieces and pieces[-1][1] == mark:
+                pieces[-1] = (pieces[-1][0] + d.text[a:b], mark)
+            else:
+                pieces.append((d.text[a:b], mark))
+        out.append((turn, pieces))
+    return out
