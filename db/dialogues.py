@@ -19,8 +19,10 @@ FROM dialogues d ORDER BY d.id
 """
 SELECT_DIALOGUE = "SELECT * FROM dialogues WHERE id = ?"
 SELECT_DIALOGUE_BY_HASH = "SELECT * FROM dialogues WHERE content_hash = ?"
-INSERT_TURN = """
-INSERT INTO turns (dialogue_id, idx, speaker, start_offset, end_offset) VALUES (?, ?, ?, ?, ?)
+# One statement for all turns (a row-by-row INSERT takes seconds for a long transcript).
+INSERT_TURNS = """
+INSERT INTO turns (dialogue_id, idx, speaker, start_offset, end_offset)
+SELECT ?, unnest(?), unnest(?), unnest(?), unnest(?)
 """
 SELECT_TURNS = "SELECT * FROM turns WHERE dialogue_id = ? ORDER BY idx"
 UPSERT_SPEAKER = """
@@ -56,8 +58,10 @@ def find_dialogue_by_hash(cur: Cursor, content_hash: str) -> dict[str, Any] | No
 
 def insert_turns(cur: Cursor, dialogue_id: int, turns: Iterable[tuple[str, int, int]]) -> None:
     """Insert (speaker, start, end) turns in order."""
-    for idx, (speaker, start, end) in enumerate(turns):
-        cur.execute(INSERT_TURN, [dialogue_id, idx, speaker, start, end])
+    rows = list(turns)
+    if rows:
+        speakers, starts, ends = (list(column) for column in zip(*rows, strict=True))
+        cur.execute(INSERT_TURNS, [dialogue_id, list(range(len(rows))), speakers, starts, ends])
 
 
 def list_turns(cur: Cursor, dialogue_id: int) -> list[dict[str, Any]]:
