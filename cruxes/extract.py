@@ -184,7 +184,6 @@ SMALL_TALK = re.compile(
     r"i want to start|i've been)\b",
     re.I,
 )
-RESPONSE = re.compile(r"^(?:no|yes|agreed|i (?:agree|disagree)|hm+|fair)\b", re.I)
 # fmt: off
 STOPWORDS = frozenset({
     "a", "an", "the", "and", "or", "but", "if", "then", "so", "of", "to", "in", "on", "at",

@@ -51,7 +51,6 @@ PLAIN_SPEAKER = re.compile(
 BOLD_SPEAKER = re.compile(r"^[ \t]*\*\*(?P<name>[^*\n:]{1,40}?)(?::\*\*|\*\*:|\*\*)[ \t]*(?=\S|$)")
 HASH_HEADING = re.compile(r"^[ \t]*(?P<hashes>#{1,6})[ \t]+(?P<name>.*?)[ \t#]*$")
 TIMESTAMP_LINE = re.compile(rf"^[ \t]*{TIMESTAMP}[ \t]*$")
-RULE_LINE = re.compile(r"^[ \t]*(?:[-=*_][ \t]*){3,}$")
 NAME_LIKE = re.compile(
     r"^(?:[A-Z0-9][\w'’.\-]*(?: (?:[A-Z0-9][\w'’.\-]*|de|van|von|der|da|la)){0,3}"
     r"|[a-z][a-z0-9]*[_\-][a-z0-9_\-]+)$"
