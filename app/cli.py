@@ -161,23 +161,34 @@ def person_list(as_json: bool = JsonOpt) -> None:
 def dialogue_import(
     file: Path,
     title: str = typer.Option(None, "--title", help="Title (default: from the speakers)."),
+    fmt: str = typer.Option(
+        "auto", "--format", help="auto, plain, lesswrong, markdown, single or html."
+    ),
+    speaker: str = typer.Option(
+        None, "--speaker", help="The author of a single-author post (the whole text is theirs)."
+    ),
     add_speakers: bool = typer.Option(
         False, "--add-speakers", help="Create people (as scholars) for unknown speakers."
     ),
     as_json: bool = JsonOpt,
 ) -> None:
-    """Import a `Name: text` transcript and extract candidate cruxes and projects."""
+    """Import a transcript (format detected) and extract candidate cruxes and projects."""
     text = dialogues.read_text_file(file)
-    result = dialogues.import_dialogue(_store(), text, title=title, add_speakers=add_speakers)
+    result = dialogues.import_dialogue(
+        _store(), text, title=title, add_speakers=add_speakers, fmt=fmt, speaker=speaker
+    )
     d = result.dialogue
     verb = "Imported" if result.created else "Already imported as"
     summary = (
-        f"{verb} dialogue {d.id} ({d.title!r}): {len(d.turns)} turns, "
+        f"{verb} dialogue {d.id} ({d.title!r}, {d.format}): {len(d.turns)} turns, "
         f"{len(result.candidates)} candidates."
     )
+    if result.dropped:
+        summary += f" Dropped {result.dropped} whose quote was not verbatim."
     payload = {
         **d.model_dump(mode="json", exclude={"text"}),
         "created": result.created,
+        "dropped": result.dropped,
         "candidates": _plain(result.candidates),
     }
     emit(as_json, payload, summary)
@@ -199,30 +210,107 @@ def dialogue_list(as_json: bool = JsonOpt) -> None:
 
 @dialogue_app.command("show")
 def dialogue_show(dialogue_id: int, as_json: bool = JsonOpt) -> None:
-    """Show a dialogue's turns."""
+    """Show a dialogue's speakers and turns."""
     d = dialogues.get_dialogue(_store(), dialogue_id)
     emit(
-        as_json, d, f"{d.title}\n" + "\n".join(f"[{t.idx}] {t.speaker}: {t.text}" for t in d.turns)
+        as_json,
+        d,
+        f"{d.title} ({d.format})\n{_speakers_text(d)}\n"
+        + "\n".join(f"[{t.idx}] {t.speaker}: {t.text}" for t in d.turns),
     )
+
+
+def _speakers_text(d) -> str:
+    return "speakers: " + ", ".join(f"{s} → {p or 'no person'}" for s, p in d.speakers.items())
+
+
+speaker_app = typer.Typer(
+    help="Rename, merge and map a dialogue's speakers.", no_args_is_help=True, rich_markup_mode=None
+)
+dialogue_app.add_typer(speaker_app, name="speaker")
+
+
+@speaker_app.command("rename")
+def speaker_rename(dialogue_id: int, old: str, new: str, as_json: bool = JsonOpt) -> None:
+    """Give speaker OLD the label NEW in a dialogue."""
+    d = dialogues.rename_speaker(_store(), dialogue_id, old, new)
+    emit(as_json, d.speakers, _speakers_text(d))
+
+
+@speaker_app.command("merge")
+def speaker_merge(dialogue_id: int, speaker: str, into: str, as_json: bool = JsonOpt) -> None:
+    """Make SPEAKER the same speaker as INTO (their turns and candidates become INTO's)."""
+    d = dialogues.merge_speakers(_store(), dialogue_id, speaker, into)
+    emit(as_json, d.speakers, _speakers_text(d))
+
+
+@speaker_app.command("map")
+def speaker_map(
+    dialogue_id: int,
+    speaker: str,
+    person: str = typer.Argument(None, help="A person's name or id; leave out to unmap."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Map a dialogue's SPEAKER to a PERSON (whose credences they state)."""
+    d = dialogues.map_speaker(_store(), dialogue_id, speaker, person)
+    emit(as_json, d.speakers, _speakers_text(d))
 
 
 # ---------------------------------------------------------------- candidates
 
 
+def _candidate_line(c, similar) -> str:
+    line = f"{c.id}\t{c.kind}\t{c.status}\t{c.speaker}: {c.quote[:100]}"
+    return line + "".join(
+        f"\n\t≈ crux {r.crux.id} ({r.score:.2f}): {r.crux.statement}" for r in similar
+    )
+
+
 @candidate_app.command("list")
 def candidate_list(
     dialogue: int = typer.Option(None, "--dialogue", help="Only this dialogue's candidates."),
-    status: str = typer.Option("pending", "--status", help="pending, accepted, rejected or all."),
+    status: str = typer.Option(
+        "pending", "--status", help="pending, accepted, merged, rejected or all."
+    ),
     as_json: bool = JsonOpt,
 ) -> None:
-    """List candidates, best first."""
-    rows = dialogues.list_candidates(_store(), dialogue, None if status == "all" else status)
+    """List candidates, best first, with the known cruxes each resembles."""
+    store = _store()
+    rows = dialogues.list_candidates(store, dialogue, None if status == "all" else status)
+    similar = review.similar_cruxes(store, [c.id for c in rows if c.status == "pending"])
+    payload = [
+        {**c.model_dump(mode="json"), "similar": [_resemblance(r) for r in similar.get(c.id, [])]}
+        for c in rows
+    ]
     emit(
         as_json,
-        rows,
-        "\n".join(f"{c.id}\t{c.kind}\t{c.status}\t{c.speaker}: {c.quote[:100]}" for c in rows)
-        or "(none)",
+        payload,
+        "\n".join(_candidate_line(c, similar.get(c.id, [])) for c in rows) or "(none)",
     )
+
+
+def _resemblance(r) -> dict[str, Any]:
+    return {"crux_id": r.crux.id, "statement": r.crux.statement, "score": r.score}
+
+
+@candidate_app.command("show")
+def candidate_show(candidate_id: int, as_json: bool = JsonOpt) -> None:
+    """Show a candidate with its quote in context and the known cruxes it resembles."""
+    store = _store()
+    c = review.get_candidate(store, candidate_id)
+    similar = review.similar_cruxes(store, [c.id])[c.id] if c.status == "pending" else []
+    text = dialogues.get_dialogue(store, c.dialogue_id).text
+    before = text[max(0, c.start_offset - 160) : c.start_offset]
+    after = text[c.end_offset : c.end_offset + 160]
+    lines = [
+        f"Candidate {c.id} ({c.kind}, {c.status}) from dialogue {c.dialogue_id}, {c.speaker}",
+        f"  proposed: {c.summary}",
+        f"  stance {c.stance or '—'}, stated credence {_pct(c.credence)}, score {c.score:g}",
+        f"  …{before}»{c.quote}«{after}…",
+    ]
+    lines += [f"  ≈ crux {r.crux.id} ({r.score:.2f}): {r.crux.statement}" for r in similar]
+    payload = {**c.model_dump(mode="json"), "similar": [_resemblance(r) for r in similar]}
+    emit(as_json, payload, "\n".join(lines))
 
 
 @candidate_app.command("accept")
@@ -232,14 +320,33 @@ def candidate_accept(
     record_credence: bool = typer.Option(
         False, "--record-credence", help="Record the credence the speaker stated."
     ),
+    crux: list[int] = typer.Option([], "--crux", help="For a project: a crux it informs (repeat)."),
     as_json: bool = JsonOpt,
 ) -> None:
-    """Accept a candidate as a crux (or a project)."""
+    """Accept a candidate as a crux, or as a project linked to cruxes."""
     made = review.accept_candidate(
-        _store(), candidate_id, statement=statement, record_credence=record_credence
+        _store(),
+        candidate_id,
+        statement=statement,
+        record_credence=record_credence,
+        crux_ids=crux,
     )
     kind = "project" if hasattr(made, "title") else "crux"
     emit(as_json, made, f"Accepted candidate {candidate_id} as {kind} {made.id}.")
+
+
+@candidate_app.command("merge")
+def candidate_merge(
+    candidate_id: int,
+    crux_id: int,
+    record_credence: bool = typer.Option(
+        False, "--record-credence", help="Record the speaker's stated credence on that crux."
+    ),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Merge a crux candidate into an existing crux (the same disagreement, again)."""
+    crux = review.merge_candidate(_store(), candidate_id, crux_id, record_credence=record_credence)
+    emit(as_json, crux, f"Merged candidate {candidate_id} into crux {crux.id}.")
 
 
 @candidate_app.command("reject")
@@ -275,6 +382,11 @@ def crux_show(crux_id: int, as_json: bool = JsonOpt) -> None:
     lines = [f"Crux {d.crux.id}: {d.crux.statement}"]
     if d.crux.quote:
         lines.append(f"  from dialogue {d.crux.dialogue_id}, {d.crux.speaker}: “{d.crux.quote}”")
+    lines += [
+        f"  also in dialogue {m.dialogue_id}, {m.speaker}: “{m.quote}”"
+        for m in d.mentions
+        if m.status == "merged"
+    ]
     lines.append(
         "Current: "
         + (", ".join(f"{k} {v:.2f}" for k, v in d.current.items()) or "no credences yet")

@@ -7,9 +7,10 @@ a manual entry (with an optional reason), a dialogue, or an outcome of a run.
 
 from __future__ import annotations
 
-from cruxes.models import Credence, CredenceIn, Crux, CruxDetail, Model, Text, parse
+from cruxes.models import Candidate, Credence, CredenceIn, Crux, CruxDetail, Model, Text, parse
 from cruxes.people import resolve
 from db import beliefs as beliefs_table
+from db import dialogues as dialogues_table
 from db import projects as projects_table
 from db.errors import NotFound, StaleWrite
 from db.store import Cursor, Store
@@ -45,6 +46,7 @@ def get_crux(store: Store, crux_id: int) -> CruxDetail:
         crux = require_crux(cur, crux_id)
         history = [Credence(**r) for r in beliefs_table.credence_history(cur, crux_id)]
         projects = projects_table.projects_for_crux(cur, crux_id)
+        mentions = [Candidate(**r) for r in dialogues_table.crux_sources(cur, crux_id)]
     current: dict[str, float] = {}
     for row in history:
         current[row.person_name] = row.value
@@ -53,6 +55,7 @@ def get_crux(store: Store, crux_id: int) -> CruxDetail:
         current=dict(sorted(current.items())),
         history=history,
         project_ids=[p["id"] for p in projects],
+        mentions=mentions,
     )
 
 

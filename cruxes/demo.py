@@ -29,8 +29,8 @@ Mara: I doubt it more than you do, maybe 25%, but a clean result on the small mo
 
 CRUXES = {
     # phrase in the accepted quote → the crux statement we keep
-    "that is our crux": "Attention-pattern scores recover the known induction heads of a small "
-    "model well enough to serve as ground truth.",
+    "attention-pattern scores recover": "Attention-pattern scores recover the known induction "
+    "heads of a small model well enough to serve as ground truth.",
     "beat simple probing baselines": "Mechanistic methods will beat simple probing baselines "
     "on a practical task within three years.",
 }

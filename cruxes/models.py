@@ -17,6 +17,8 @@ Role = Literal["mentor", "scholar"]
 Stance = Literal["for", "against", "unsure"]
 Op = Literal[">", ">=", "<", "<="]
 CredenceSource = Literal["manual", "dialogue", "outcome"]
+CandidateStatus = Literal["pending", "accepted", "merged", "rejected"]
+CANDIDATE_STATUSES: tuple[str, ...] = CandidateStatus.__args__
 ProjectStatus = Literal["proposed", "assigned", "running", "in_review", "done"]
 PROJECT_STATUSES: tuple[str, ...] = ProjectStatus.__args__
 
@@ -94,7 +96,7 @@ class Candidate(Model):
     stance: Stance | None = None
     credence: float | None = None
     score: float
-    status: Literal["pending", "accepted", "rejected"]
+    status: CandidateStatus
     crux_id: int | None = None
     project_id: int | None = None
     reviewed_at: datetime | None = None
@@ -161,6 +163,9 @@ class CruxDetail(Model):
     current: dict[str, float] = Field(description="Person name → latest credence.")
     history: list[Credence]
     project_ids: list[int]
+    mentions: list[Candidate] = Field(
+        default=[], description="The candidates accepted as, or merged into, this crux."
+    )
 
 
 class ProjectIn(Model):

@@ -35,6 +35,14 @@ def insert_crux(
     return cur.one(INSERT_CRUX, [*params, stamp, stamp])
 
 
+RELABEL_CRUX_SPEAKER = "UPDATE cruxes SET speaker = ? WHERE dialogue_id = ? AND speaker = ?"
+
+
+def relabel_crux_speaker(cur: Cursor, dialogue_id: int, old: str, new: str) -> None:
+    """Rename the speaker in the provenance of cruxes taken from a dialogue."""
+    cur.execute(RELABEL_CRUX_SPEAKER, [new, dialogue_id, old])
+
+
 def list_cruxes(cur: Cursor) -> list[dict[str, Any]]:
     """Every crux, oldest first."""
     return cur.all(SELECT_CRUXES)

@@ -240,3 +240,32 @@ def core_tables(cur: Cursor) -> None:
             proposed DOUBLE NOT NULL,
             PRIMARY KEY (outcome_id, prediction_id)
         )""")
+
+
+@migration(2)
+def candidates_can_be_merged(cur: Cursor) -> None:
+    # A candidate merged into an existing crux gets status 'merged'. DuckDB cannot
+    # alter a CHECK constraint, so the table is rebuilt with the same rows and ids.
+    cur.execute("""
+        CREATE TABLE candidates_v2 (
+            id BIGINT PRIMARY KEY DEFAULT nextval('candidates_id'),
+            dialogue_id BIGINT NOT NULL,
+            kind VARCHAR NOT NULL CHECK (kind IN ('crux', 'project')),
+            speaker VARCHAR NOT NULL,
+            quote VARCHAR NOT NULL,
+            start_offset INTEGER NOT NULL,
+            end_offset INTEGER NOT NULL,
+            summary VARCHAR NOT NULL,
+            stance VARCHAR,
+            credence DOUBLE,
+            score DOUBLE NOT NULL,
+            status VARCHAR NOT NULL DEFAULT 'pending'
+                CHECK (status IN ('pending', 'accepted', 'merged', 'rejected')),
+            crux_id BIGINT,
+            project_id BIGINT,
+            reviewed_at TIMESTAMP,
+            created_at TIMESTAMP NOT NULL
+        )""")
+    cur.execute("INSERT INTO candidates_v2 SELECT * FROM candidates")
+    cur.execute("DROP TABLE candidates")
+    cur.execute("ALTER TABLE candidates_v2 RENAME TO candidates")

@@ -31,7 +31,9 @@ def test_page_renders_the_demo(demo_home, open_page, page):
     text = _texts(at)
     if page == "dialogues":
         assert at.selectbox(key="dialogue").value == 1
-        assert "**Mara:**" in text and "**Theo:**" in text
+        [transcript] = at.get("html")
+        assert "<b>Mara:</b>" in transcript.proto.body and "<b>Theo:</b>" in transcript.proto.body
+        assert transcript.proto.body.count('<mark class="accepted"') == 2
     elif page == "cruxes":
         assert {m.label: m.value for m in at.metric} == {"Mara": "0.45", "Theo": "0.75"}
         [chart] = at.get("vega_lite_chart")
