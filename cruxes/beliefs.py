@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from cruxes.models import Credence, CredenceIn, Crux, CruxDetail, Model, Text, parse
 from cruxes.people import resolve
+from cruxes.scoring import spread_over_time
+from db import annotations as annotations_table
 from db import beliefs as beliefs_table
 from db import projects as projects_table
 from db.errors import NotFound, StaleWrite
@@ -40,11 +42,13 @@ def list_cruxes(store: Store) -> list[Crux]:
 
 
 def get_crux(store: Store, crux_id: int) -> CruxDetail:
-    """A crux with each person's current credence, the full history, and its projects."""
+    """A crux with each person's current credence, the full history with the spread between
+    people after each change, its projects and its tags."""
     with store.cursor() as cur:
         crux = require_crux(cur, crux_id)
         history = [Credence(**r) for r in beliefs_table.credence_history(cur, crux_id)]
         projects = projects_table.projects_for_crux(cur, crux_id)
+        tags = annotations_table.tags_of(cur, "crux", crux_id)
     current: dict[str, float] = {}
     for row in history:
         current[row.person_name] = row.value
@@ -53,6 +57,8 @@ def get_crux(store: Store, crux_id: int) -> CruxDetail:
         current=dict(sorted(current.items())),
         history=history,
         project_ids=[p["id"] for p in projects],
+        spread=spread_over_time(history),
+        tags=tags,
     )
 
 
