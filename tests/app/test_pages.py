@@ -6,8 +6,21 @@ import pytest
 
 from cruxes import people
 
-PAGES = ["dialogues", "cruxes", "projects", "runs", "outcomes"]
-TITLES = {page: page.capitalize() for page in PAGES}
+TITLES = {
+    "dashboard": "Dashboard",
+    "disagreement": "Disagreement",
+    "calibration": "Calibration",
+    "priorities": "Next projects",
+    "board": "Board",
+    "scholar": "Scholar",
+    "coverage": "Coverage",
+    "dialogues": "Dialogues",
+    "cruxes": "Cruxes",
+    "projects": "Projects",
+    "runs": "Runs",
+    "outcomes": "Outcomes",
+}
+PAGES = list(TITLES)
 
 
 @pytest.mark.parametrize("page", PAGES)
