@@ -14,8 +14,10 @@ nothing anyone entered is overwritten or mixed with another group's records.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 
 from cruxes import board, questions
 from cruxes.models import Card, Credence, Crux, ExchangeResult, OutcomeEvent, RunRow
@@ -30,6 +32,7 @@ from db.errors import Conflict, InvalidInput
 from db.store import Store
 from db.util import now
 
+T = TypeVar("T")
 REPORT = "report.md"
 RUNS = "runs"
 
@@ -134,23 +137,34 @@ def report(store: Store) -> str:
         runs = [RunRow(**r) for r in runs_table.run_rows(cur)]
         events = [OutcomeEvent(**e) for e in outcomes_table.timeline(cur)]
     cards = board.board(store).cards
+    by_crux = _group(history, lambda h: h.crux_id)
+    informing = _group(((ref.id, card) for card in cards for ref in card.cruxes), lambda x: x[0])
+    runs_of = _group(reversed(runs), lambda r: r.project_id)  # oldest first
+    events_of = _group(events, lambda e: e.project_id)
     lines = ["# cruxlab report", "", f"Exported {now():%Y-%m-%d %H:%M} UTC.", ""]
     for question in questions.list_questions(store):
         lines += [f"## {question.text}", ""]
         for crux in cruxes:
             if crux.question_id != question.id:
                 continue
-            informing = [card for card in cards if crux.id in {r.id for r in card.cruxes}]
-            projects = {card.project_id for card in informing}
+            crux_cards = [card for _, card in informing.get(crux.id, [])]
+            projects = [card.project_id for card in crux_cards]
             lines += _crux_section(
                 crux,
                 tags.get(crux.id, []),
-                [h for h in history if h.crux_id == crux.id],
-                informing,
-                [r for r in reversed(runs) if r.project_id in projects],
-                [e for e in events if e.project_id in projects],
+                by_crux.get(crux.id, []),
+                crux_cards,
+                [r for p in projects for r in runs_of.get(p, [])],
+                [e for p in projects for e in events_of.get(p, [])],
             )
     return "\n".join(lines)
+
+
+def _group(items: Iterable[T], key: Callable[[T], object]) -> dict[object, list[T]]:
+    groups: dict[object, list[T]] = {}
+    for item in items:
+        groups.setdefault(key(item), []).append(item)
+    return groups
 
 
 def _when(stamp: datetime | None) -> str | None:
