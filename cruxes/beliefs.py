@@ -69,11 +69,15 @@ def edit_crux(store: Store, crux_id: int, statement: str, expected_version: int)
         require_crux(cur, crux_id)
         row = beliefs_table.update_statement(cur, crux_id, statement, expected_version)
         if row is None:
-            raise StaleWrite(
-                f"Crux {crux_id} was changed by someone else since you loaded it; "
-                "reload it and make your edit again."
-            )
+            raise stale(crux_id)
         return Crux(**row)
+
+
+def stale(crux_id: int) -> StaleWrite:
+    return StaleWrite(
+        f"Crux {crux_id} was changed by someone else since you loaded it; "
+        "reload it and make your edit again."
+    )
 
 
 def add_credence(

@@ -4,7 +4,9 @@ Status moves proposed → assigned → running → in_review → done. Assigning
 scholar moves a proposed project to assigned; the first run moves it to
 running and freezes its predictions; recording an outcome moves it to
 in_review; a person marks it done (or sends it back to running for more runs).
-Every write checks the version the caller read, so a stale edit is refused.
+A project's plan — effort estimate in days, due date, blind predictions — can
+change at any time. Every write checks the version the caller read, so a stale
+edit is refused.
 """
 
 from __future__ import annotations

@@ -7,10 +7,10 @@ edit of the crux, refused if someone changed it meanwhile).
 
 from __future__ import annotations
 
-from cruxes.beliefs import require_crux
+from cruxes.beliefs import require_crux, stale
 from cruxes.models import DEFAULT_QUESTION, Crux, Question, QuestionIn, parse
 from db import beliefs as beliefs_table
-from db.errors import Conflict, NotFound, StaleWrite
+from db.errors import Conflict, NotFound
 from db.store import Store
 
 
@@ -41,8 +41,5 @@ def set_question(
         version = crux.version if expected_version is None else expected_version
         row = beliefs_table.update_crux_question(cur, crux_id, question_id, version)
         if row is None:
-            raise StaleWrite(
-                f"Crux {crux_id} was changed by someone else since you loaded it; "
-                "reload it and try again."
-            )
+            raise stale(crux_id)
         return Crux(**row)
