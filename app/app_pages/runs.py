@@ -197,6 +197,11 @@ def run_detail(run: RunView) -> None:
     if others:
         st.caption("Other artifacts: " + ", ".join(others) + f" (in {run.folder})")
     history_view(runs.metric_history(store, run.id))
+    tags_col, notes_col = st.columns(2)
+    with tags_col:
+        common.tags_editor("run", run.id)
+    with notes_col:
+        common.notes_section("run", run.id)
     with st.expander("Log (tail)", expanded=run.status != "succeeded"):
         st.code(runs.run_log(store, run.id) or "(empty)", language=None)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cruxes import projects, runs
+from cruxes import annotations, projects, runs
 
 
 def test_start_a_run_from_the_generated_form(demo_store, open_page, click):
@@ -50,3 +50,19 @@ def test_a_proposed_project_cannot_start_a_run(demo_store, open_page, click):
         f"Project {proposed.id} is proposed; assign it to a scholar first before starting runs."
     )
     assert [r.id for r in runs.list_runs(demo_store)] == [1]
+
+
+def test_notes_and_tags_on_a_run(demo_store, open_page, click):
+    at = open_page("runs", person="Theo")
+    assert at.selectbox(key="run").value == 1
+    demo_note = "The **layer-1** heads stand out in the heatmap, as the organism promises."
+    assert demo_note in [m.value for m in at.markdown]
+    at.text_input(key="run_tag_new").input("organism")
+    click(at, "Save tags")
+    at.text_area(key="run_note_body").input("Seed 0 only.")
+    click(at, "Add note")
+    assert annotations.tags_of(demo_store, "run", 1) == ["organism"]
+    assert [n.body for n in annotations.list_notes(demo_store, "run", 1)] == [
+        demo_note,
+        "Seed 0 only.",
+    ]
