@@ -75,7 +75,7 @@ def test_round_trip_of_the_demo(demo_store, tmp_path):
     report = (out / "report.md").read_text()
     assert "### Crux 1: Attention-pattern scores recover" in report
     assert "| Mara | 0.45 | outcome | outcome 1 of run 1 |" in report
-    assert "> Then that is our crux" in report
+    assert "> I'm skeptical that attention-pattern scores recover known circuits" in report
 
     restored = open_store(tmp_path / "restored")
     imported = exchange.import_home(restored, out)
