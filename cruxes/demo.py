@@ -87,6 +87,23 @@ class DemoResult:
     outcome_id: int | None = None
 
 
+def _predict(store: Store, project_id: int, crux_id: int, rows) -> None:
+    """Pre-register (person, P, c₊, c₋) predictions on max_induction_score > 0.5."""
+    for person, p, c_pos, c_neg in rows:
+        predictions.add_prediction(
+            store,
+            project_id,
+            crux_id,
+            person,
+            metric="max_induction_score",
+            op=">",
+            threshold=0.5,
+            p_positive=p,
+            if_positive=c_pos,
+            if_negative=c_neg,
+        )
+
+
 def seed_demo(store: Store, *, timeout: float = 600) -> DemoResult:
     """Seed the demo once; a second call finds it and changes nothing."""
     digest = content_hash(DEMO_DIALOGUE)
@@ -109,19 +126,7 @@ def seed_demo(store: Store, *, timeout: float = 600) -> DemoResult:
         store, PROJECT_TITLE, summary=PROJECT_SUMMARY, crux_ids=[crux_ids[0]], mentor="Mara"
     )
     projects.assign(store, project.id, "Theo")
-    for person, p, c_pos, c_neg in PREDICTIONS:
-        predictions.add_prediction(
-            store,
-            project.id,
-            crux_ids[0],
-            person,
-            metric="max_induction_score",
-            op=">",
-            threshold=0.5,
-            p_positive=p,
-            if_positive=c_pos,
-            if_negative=c_neg,
-        )
+    _predict(store, project.id, crux_ids[0], PREDICTIONS)
     run = runs.start_run(store, project.id, "induction_heads")
     run = runs.wait_for(store, run.id, timeout=timeout)
     if run.status != "succeeded":
@@ -142,19 +147,7 @@ def seed_demo(store: Store, *, timeout: float = 600) -> DemoResult:
         blind_predictions=True,
     )
     projects.assign(store, follow_up.id, "Theo")
-    for person, p, c_pos, c_neg in FOLLOW_UP_PREDICTIONS:
-        predictions.add_prediction(
-            store,
-            follow_up.id,
-            crux_ids[0],
-            person,
-            metric="max_induction_score",
-            op=">",
-            threshold=0.5,
-            p_positive=p,
-            if_positive=c_pos,
-            if_negative=c_neg,
-        )
+    _predict(store, follow_up.id, crux_ids[0], FOLLOW_UP_PREDICTIONS)
     ids = {"crux": crux_ids, "project": [project.id, follow_up.id]}
     for kind, index, tag in TAGS:
         annotations.add_tag(store, kind, ids[kind][index], tag)

@@ -16,11 +16,9 @@ def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)  # stored times are naive UTC
 
 
-def credence_chart(detail: CruxDetail) -> alt.LayerChart:
-    """Each person's credence as a step line held until now; every change is a point shaped
-    by its cause (note, dialogue, outcome) with the cause in its tooltip; the spread between
-    people is a dashed grey step line."""
-    rows = pd.DataFrame(
+def history_frame(detail: CruxDetail) -> pd.DataFrame:
+    """A crux's credence history as rows: time, person, value, source, cause."""
+    return pd.DataFrame(
         [
             {
                 "time": h.created_at,
@@ -32,6 +30,13 @@ def credence_chart(detail: CruxDetail) -> alt.LayerChart:
             for h in detail.history
         ]
     )
+
+
+def credence_chart(detail: CruxDetail) -> alt.LayerChart:
+    """Each person's credence as a step line held until now; every change is a point shaped
+    by its cause (note, dialogue, outcome) with the cause in its tooltip; the spread between
+    people is a dashed grey step line."""
+    rows = history_frame(detail)
     until = max(_now(), rows["time"].max())
     held = rows.groupby("person", as_index=False).last().assign(time=until)
     steps = (

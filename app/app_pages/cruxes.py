@@ -72,18 +72,7 @@ def history_section(detail: CruxDetail) -> None:
     if not detail.history:
         st.caption("No credences yet.")
         return
-    rows = pd.DataFrame(
-        [
-            {
-                "time": h.created_at,
-                "person": h.person_name,
-                "value": h.value,
-                "source": h.source,
-                "cause": h.cause,
-            }
-            for h in detail.history
-        ]
-    )
+    rows = charts.history_frame(detail)
     st.altair_chart(charts.credence_chart(detail), width="stretch")
     st.caption(
         "Each point is a change: ● a note, ■ a dialogue, ▲ an outcome (hover for the run). "
