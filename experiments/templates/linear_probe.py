@@ -120,7 +120,9 @@ def token_features(tokens: torch.Tensor) -> torch.Tensor:
     return torch.cat([current, position, earlier], dim=-1)  # (n, pos, features)
 
 
-def fit(features: torch.Tensor, labels: torch.Tensor, groups: torch.Tensor, config: Config, seed):
+def fit(
+    features: torch.Tensor, labels: torch.Tensor, groups: torch.Tensor, config: Config, seed: int
+):
     """A dense held-out logistic probe (TransformerLens's sparse probe with every feature kept)."""
     from transformer_lens.tools.analysis.sparse_probing import fit_sparse_probe
 
@@ -138,7 +140,9 @@ def fit(features: torch.Tensor, labels: torch.Tensor, groups: torch.Tensor, conf
     ).metrics
 
 
-def control_labels(labels, tokens, kind: str, generator: torch.Generator) -> torch.Tensor:
+def control_labels(
+    labels: torch.Tensor, tokens: torch.Tensor, kind: str, generator: torch.Generator
+) -> torch.Tensor:
     """Labels without the property: ``labels`` shuffled, or a random label per token type."""
     if kind == "shuffled":
         return labels[torch.randperm(len(labels), generator=generator)]
