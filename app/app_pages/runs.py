@@ -2,7 +2,7 @@
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args, get_origin
 
 import altair as alt
 import pandas as pd
@@ -23,6 +23,11 @@ def config_widget(template_name: str, name: str, field: FieldInfo) -> Any:
     label = name.replace("_", " ")
     low = next((m.ge for m in field.metadata if isinstance(m, Ge)), None)
     high = next((m.le for m in field.metadata if isinstance(m, Le)), None)
+    if get_origin(field.annotation) is Literal:
+        choices = list(get_args(field.annotation))
+        return st.selectbox(
+            label, choices, index=choices.index(field.default), help=field.description, key=key
+        )
     if field.annotation is bool:
         return st.checkbox(label, value=bool(field.default), help=field.description, key=key)
     if field.annotation is int:
