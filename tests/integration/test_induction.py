@@ -3,16 +3,9 @@
 import numpy as np
 import pytest
 
-from cruxes import people, projects, runs
+from cruxes import runs
 from experiments.models import load_model
 from experiments.organisms import training_summary
-
-
-@pytest.fixture
-def project(store, trained_organisms):
-    people.add_person(store, "Ben", "scholar")
-    p = projects.add_project(store, "Find induction heads")
-    return projects.assign(store, p.id, "Ben")
 
 
 def test_organism_is_trained_once_and_then_loads_fast(trained_organisms):
