@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TORCH  := torch==2.13.0
 
-.PHONY: run test lint format bench venv clean
+.PHONY: run test lint format bench venv browser clean
 
 venv: $(STAMP)
 
@@ -23,8 +23,16 @@ run: venv
 	$(BIN)/streamlit run app/streamlit_app.py --server.address localhost \
 		--server.port 8501 --server.headless true --browser.gatherUsageStats false
 
-test: venv
+test: venv browser
 	$(BIN)/python -m pytest -q
+
+# The browser tests drive the app in Debian's Chromium (playwright uses it; it never
+# downloads a browser). Installed when missing and we are root, as in CI; otherwise
+# those tests are skipped with a message.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium \
+		>/dev/null; } || echo "Chromium is not installed: browser tests will be skipped."
 
 lint: venv
 	$(BIN)/ruff check .

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,19 +18,25 @@ import typer
 from pydantic import BaseModel
 
 from cruxes import (
+    annotations,
     beliefs,
+    board,
+    dashboard,
     demo,
     dialogues,
+    exchange,
     outcomes,
     people,
     predictions,
     projects,
+    questions,
     review,
     runs,
+    scoring,
     workspace,
 )
 from cruxes.errors import CruxlabError
-from cruxes.models import PROJECT_STATUSES
+from cruxes.models import PROJECT_STATUSES, Card, CruxForecast, RunRow
 
 app = typer.Typer(
     help="cruxlab: track cruxes, run experiments, and record what moved your credences.",
@@ -39,6 +46,13 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 JsonOpt = typer.Option(False, "--json", help="Print JSON instead of text.")
+AsOpt = typer.Option(
+    None,
+    "--as",
+    help="Who is looking: a blind project shows them others' predictions "
+    "only where they have entered their own.",
+)
+DateOpt = typer.Option(None, formats=["%Y-%m-%d"], help="A day, YYYY-MM-DD (UTC).")
 
 
 def _sub(name: str, help: str) -> typer.Typer:
@@ -58,6 +72,9 @@ template_app = _sub("template", "Experiment templates.")
 run_app = _sub("run", "Start and inspect runs.")
 outcome_app = _sub("outcome", "Check runs against predictions.")
 update_app = _sub("update", "Apply the credence updates an outcome proposes.")
+question_app = _sub("question", "Top-level questions that group cruxes.")
+tag_app = _sub("tag", "Tags on cruxes, projects and runs.")
+note_app = _sub("note", "Markdown notes on projects and runs.")
 
 
 def _store():
@@ -161,23 +178,34 @@ def person_list(as_json: bool = JsonOpt) -> None:
 def dialogue_import(
     file: Path,
     title: str = typer.Option(None, "--title", help="Title (default: from the speakers)."),
+    fmt: str = typer.Option(
+        "auto", "--format", help="auto, plain, lesswrong, markdown, single or html."
+    ),
+    speaker: str = typer.Option(
+        None, "--speaker", help="The author of a single-author post (the whole text is theirs)."
+    ),
     add_speakers: bool = typer.Option(
         False, "--add-speakers", help="Create people (as scholars) for unknown speakers."
     ),
     as_json: bool = JsonOpt,
 ) -> None:
-    """Import a `Name: text` transcript and extract candidate cruxes and projects."""
+    """Import a transcript (format detected) and extract candidate cruxes and projects."""
     text = dialogues.read_text_file(file)
-    result = dialogues.import_dialogue(_store(), text, title=title, add_speakers=add_speakers)
+    result = dialogues.import_dialogue(
+        _store(), text, title=title, add_speakers=add_speakers, fmt=fmt, speaker=speaker
+    )
     d = result.dialogue
     verb = "Imported" if result.created else "Already imported as"
     summary = (
-        f"{verb} dialogue {d.id} ({d.title!r}): {len(d.turns)} turns, "
+        f"{verb} dialogue {d.id} ({d.title!r}, {d.format}): {len(d.turns)} turns, "
         f"{len(result.candidates)} candidates."
     )
+    if result.dropped:
+        summary += f" Dropped {result.dropped} whose quote was not verbatim."
     payload = {
         **d.model_dump(mode="json", exclude={"text"}),
         "created": result.created,
+        "dropped": result.dropped,
         "candidates": _plain(result.candidates),
     }
     emit(as_json, payload, summary)
@@ -199,30 +227,107 @@ def dialogue_list(as_json: bool = JsonOpt) -> None:
 
 @dialogue_app.command("show")
 def dialogue_show(dialogue_id: int, as_json: bool = JsonOpt) -> None:
-    """Show a dialogue's turns."""
+    """Show a dialogue's speakers and turns."""
     d = dialogues.get_dialogue(_store(), dialogue_id)
     emit(
-        as_json, d, f"{d.title}\n" + "\n".join(f"[{t.idx}] {t.speaker}: {t.text}" for t in d.turns)
+        as_json,
+        d,
+        f"{d.title} ({d.format})\n{_speakers_text(d)}\n"
+        + "\n".join(f"[{t.idx}] {t.speaker}: {t.text}" for t in d.turns),
     )
+
+
+def _speakers_text(d) -> str:
+    return "speakers: " + ", ".join(f"{s} → {p or 'no person'}" for s, p in d.speakers.items())
+
+
+speaker_app = typer.Typer(
+    help="Rename, merge and map a dialogue's speakers.", no_args_is_help=True, rich_markup_mode=None
+)
+dialogue_app.add_typer(speaker_app, name="speaker")
+
+
+@speaker_app.command("rename")
+def speaker_rename(dialogue_id: int, old: str, new: str, as_json: bool = JsonOpt) -> None:
+    """Give speaker OLD the label NEW in a dialogue."""
+    d = dialogues.rename_speaker(_store(), dialogue_id, old, new)
+    emit(as_json, d.speakers, _speakers_text(d))
+
+
+@speaker_app.command("merge")
+def speaker_merge(dialogue_id: int, speaker: str, into: str, as_json: bool = JsonOpt) -> None:
+    """Make SPEAKER the same speaker as INTO (their turns and candidates become INTO's)."""
+    d = dialogues.merge_speakers(_store(), dialogue_id, speaker, into)
+    emit(as_json, d.speakers, _speakers_text(d))
+
+
+@speaker_app.command("map")
+def speaker_map(
+    dialogue_id: int,
+    speaker: str,
+    person: str = typer.Argument(None, help="A person's name or id; leave out to unmap."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Map a dialogue's SPEAKER to a PERSON (whose credences they state)."""
+    d = dialogues.map_speaker(_store(), dialogue_id, speaker, person)
+    emit(as_json, d.speakers, _speakers_text(d))
 
 
 # ---------------------------------------------------------------- candidates
 
 
+def _candidate_line(c, similar) -> str:
+    line = f"{c.id}\t{c.kind}\t{c.status}\t{c.speaker}: {c.quote[:100]}"
+    return line + "".join(
+        f"\n\t≈ crux {r.crux.id} ({r.score:.2f}): {r.crux.statement}" for r in similar
+    )
+
+
 @candidate_app.command("list")
 def candidate_list(
     dialogue: int = typer.Option(None, "--dialogue", help="Only this dialogue's candidates."),
-    status: str = typer.Option("pending", "--status", help="pending, accepted, rejected or all."),
+    status: str = typer.Option(
+        "pending", "--status", help="pending, accepted, merged, rejected or all."
+    ),
     as_json: bool = JsonOpt,
 ) -> None:
-    """List candidates, best first."""
-    rows = dialogues.list_candidates(_store(), dialogue, None if status == "all" else status)
+    """List candidates, best first, with the known cruxes each resembles."""
+    store = _store()
+    rows = dialogues.list_candidates(store, dialogue, None if status == "all" else status)
+    similar = review.similar_cruxes(store, [c.id for c in rows if c.status == "pending"])
+    payload = [
+        {**c.model_dump(mode="json"), "similar": [_resemblance(r) for r in similar.get(c.id, [])]}
+        for c in rows
+    ]
     emit(
         as_json,
-        rows,
-        "\n".join(f"{c.id}\t{c.kind}\t{c.status}\t{c.speaker}: {c.quote[:100]}" for c in rows)
-        or "(none)",
+        payload,
+        "\n".join(_candidate_line(c, similar.get(c.id, [])) for c in rows) or "(none)",
     )
+
+
+def _resemblance(r) -> dict[str, Any]:
+    return {"crux_id": r.crux.id, "statement": r.crux.statement, "score": r.score}
+
+
+@candidate_app.command("show")
+def candidate_show(candidate_id: int, as_json: bool = JsonOpt) -> None:
+    """Show a candidate with its quote in context and the known cruxes it resembles."""
+    store = _store()
+    c = review.get_candidate(store, candidate_id)
+    similar = review.similar_cruxes(store, [c.id])[c.id] if c.status == "pending" else []
+    text = dialogues.get_dialogue(store, c.dialogue_id).text
+    before = text[max(0, c.start_offset - 160) : c.start_offset]
+    after = text[c.end_offset : c.end_offset + 160]
+    lines = [
+        f"Candidate {c.id} ({c.kind}, {c.status}) from dialogue {c.dialogue_id}, {c.speaker}",
+        f"  proposed: {c.summary}",
+        f"  stance {c.stance or '—'}, stated credence {_pct(c.credence)}, score {c.score:g}",
+        f"  …{before}»{c.quote}«{after}…",
+    ]
+    lines += [f"  ≈ crux {r.crux.id} ({r.score:.2f}): {r.crux.statement}" for r in similar]
+    payload = {**c.model_dump(mode="json"), "similar": [_resemblance(r) for r in similar]}
+    emit(as_json, payload, "\n".join(lines))
 
 
 @candidate_app.command("accept")
@@ -232,14 +337,33 @@ def candidate_accept(
     record_credence: bool = typer.Option(
         False, "--record-credence", help="Record the credence the speaker stated."
     ),
+    crux: list[int] = typer.Option([], "--crux", help="For a project: a crux it informs (repeat)."),
     as_json: bool = JsonOpt,
 ) -> None:
-    """Accept a candidate as a crux (or a project)."""
+    """Accept a candidate as a crux, or as a project linked to cruxes."""
     made = review.accept_candidate(
-        _store(), candidate_id, statement=statement, record_credence=record_credence
+        _store(),
+        candidate_id,
+        statement=statement,
+        record_credence=record_credence,
+        crux_ids=crux,
     )
     kind = "project" if hasattr(made, "title") else "crux"
     emit(as_json, made, f"Accepted candidate {candidate_id} as {kind} {made.id}.")
+
+
+@candidate_app.command("merge")
+def candidate_merge(
+    candidate_id: int,
+    crux_id: int,
+    record_credence: bool = typer.Option(
+        False, "--record-credence", help="Record the speaker's stated credence on that crux."
+    ),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Merge a crux candidate into an existing crux (the same disagreement, again)."""
+    crux = review.merge_candidate(_store(), candidate_id, crux_id, record_credence=record_credence)
+    emit(as_json, crux, f"Merged candidate {candidate_id} into crux {crux.id}.")
 
 
 @candidate_app.command("reject")
@@ -275,6 +399,11 @@ def crux_show(crux_id: int, as_json: bool = JsonOpt) -> None:
     lines = [f"Crux {d.crux.id}: {d.crux.statement}"]
     if d.crux.quote:
         lines.append(f"  from dialogue {d.crux.dialogue_id}, {d.crux.speaker}: “{d.crux.quote}”")
+    lines += [
+        f"  also in dialogue {m.dialogue_id}, {m.speaker}: “{m.quote}”"
+        for m in d.mentions
+        if m.status == "merged"
+    ]
     lines.append(
         "Current: "
         + (", ".join(f"{k} {v:.2f}" for k, v in d.current.items()) or "no credences yet")
@@ -299,6 +428,34 @@ def crux_edit(
     emit(as_json, c, f"Crux {c.id} is now at version {c.version}.")
 
 
+@crux_app.command("group")
+def crux_group(
+    crux_id: int,
+    question: int = typer.Option(
+        None, "--question", help="The question id (default: the default question)."
+    ),
+    version: int = typer.Option(None, "--version", help="The version you read (from show)."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Put a crux under a top-level question."""
+    c = questions.set_question(_store(), crux_id, question, expected_version=version)
+    emit(as_json, c, f"Crux {c.id} is now under question {c.question_id or 'default'}.")
+
+
+@question_app.command("add")
+def question_add(text: str, as_json: bool = JsonOpt) -> None:
+    """Add a top-level question."""
+    q = questions.add_question(_store(), text)
+    emit(as_json, q, f"Added question {q.id}.")
+
+
+@question_app.command("list")
+def question_list(as_json: bool = JsonOpt) -> None:
+    """List the questions (the default one first)."""
+    rows = questions.list_questions(_store())
+    emit(as_json, rows, "\n".join(f"{q.id or 'default'}\t{q.text}" for q in rows))
+
+
 @credence_app.command("add")
 def credence_add(
     crux_id: int,
@@ -321,11 +478,57 @@ def project_add(
     crux: list[int] = typer.Option([], "--crux", help="A crux this project informs (repeat)."),
     summary: str = typer.Option("", "--summary", help="Method and rationale."),
     mentor: str = typer.Option(None, "--mentor", help="The supervising mentor."),
+    effort: str = typer.Option(None, "--effort", help="Estimated effort in days."),
+    due: str = typer.Option(None, "--due", help="Due date, YYYY-MM-DD."),
+    blind: bool = typer.Option(
+        False, "--blind", help="Hide others' predictions until each person has entered theirs."
+    ),
     as_json: bool = JsonOpt,
 ) -> None:
     """Propose a project."""
-    p = projects.add_project(_store(), title, summary=summary, crux_ids=crux, mentor=mentor)
+    p = projects.add_project(
+        _store(),
+        title,
+        summary=summary,
+        crux_ids=crux,
+        mentor=mentor,
+        effort_days=effort,
+        due_date=due,
+        blind_predictions=blind,
+    )
     emit(as_json, p, f"Added project {p.id} ({p.status}).")
+
+
+@project_app.command("plan")
+def project_plan(
+    project_id: int,
+    effort: str = typer.Option(None, "--effort", help="Estimated effort in days (none: clear)."),
+    due: str = typer.Option(None, "--due", help="Due date, YYYY-MM-DD (none: clear)."),
+    blind: bool = typer.Option(
+        None, "--blind/--open", help="Hide others' predictions until each has entered theirs."
+    ),
+    version: int = typer.Option(None, "--version", help="The version you read (from show)."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Set a project's effort estimate, due date, or blind predictions."""
+    changes = {
+        "effort_days": effort,
+        "due_date": due,
+        "blind_predictions": blind,
+    }
+    p = projects.plan_project(
+        _store(),
+        project_id,
+        expected_version=version,
+        **{k: None if v == "none" else v for k, v in changes.items() if v is not None},
+    )
+    emit(as_json, p, _plan_text(p))
+
+
+def _plan_text(p) -> str:
+    effort = "—" if p.effort_days is None else f"{p.effort_days:g} days"
+    blind = "blind" if p.blind_predictions else "open"
+    return f"Project {p.id}: effort {effort}, due {p.due_date or '—'}, predictions {blind}."
 
 
 @project_app.command("assign")
@@ -360,12 +563,15 @@ def project_list(as_json: bool = JsonOpt) -> None:
 
 
 @project_app.command("show")
-def project_show(project_id: int, as_json: bool = JsonOpt) -> None:
-    """Show a project with its predictions, checks, runs and outcomes."""
+def project_show(project_id: int, viewer: str = AsOpt, as_json: bool = JsonOpt) -> None:
+    """Show a project with its plan, predictions, checks, runs, outcomes, tags and notes."""
     store = _store()
     p = projects.get_project(store, project_id)
-    preds = predictions.list_predictions(store, project_id, current_only=False)
-    checks = predictions.evidence_checks(store, project_id)
+    preds = predictions.list_predictions(store, project_id, current_only=False, viewer=viewer)
+    hidden = predictions.hidden_count(store, project_id, viewer)
+    checks = predictions.evidence_checks(store, project_id, viewer=viewer)
+    tags = annotations.tags_of(store, "project", project_id)
+    notes = annotations.list_notes(store, "project", project_id)
     project_runs = runs.list_runs(store, project_id)
     outs = outcomes.list_outcomes(store, project_id)
     payload = {
@@ -374,6 +580,9 @@ def project_show(project_id: int, as_json: bool = JsonOpt) -> None:
         "evidence_checks": _plain(checks),
         "runs": _plain(project_runs),
         "outcomes": _plain(outs),
+        "hidden_predictions": hidden,
+        "tags": tags,
+        "notes": _plain(notes),
     }
     frozen = (
         f"frozen {p.predictions_frozen_at:%Y-%m-%d %H:%M}" if p.predictions_frozen_at else "open"
@@ -382,7 +591,12 @@ def project_show(project_id: int, as_json: bool = JsonOpt) -> None:
         f"Project {p.id}: {p.title} [{p.status}]",
         f"  mentor {p.mentor_name or '—'}, assignee {p.assignee_name or '—'}, "
         f"cruxes {p.crux_ids}, predictions {frozen}",
+        "  " + _plan_text(p),
     ]
+    if tags:
+        lines.append(f"  tags: {', '.join(tags)}")
+    if hidden:
+        lines.append(f"  {hidden} predictions hidden until you enter yours (--as YOU)")
     for pr in preds:
         mark = "" if pr.is_current else " (superseded)"
         lines.append(
@@ -393,7 +607,13 @@ def project_show(project_id: int, as_json: bool = JsonOpt) -> None:
     lines += [_check_line(c) for c in checks]
     lines += [f"  run {r.id}: {r.template} {r.status}" for r in project_runs]
     lines += [f"  outcome {o.id} from run {o.run_id}" for o in outs]
+    lines += [_note_text(n) for n in notes]
     emit(as_json, payload, "\n".join(lines))
+
+
+def _note_text(n) -> str:
+    by = f" by {n.person_name}" if n.person_name else ""
+    return f"  note {n.id}{by}, {n.created_at:%Y-%m-%d %H:%M}: " + n.body.replace("\n", " ")
 
 
 def _check_line(c) -> str:
@@ -440,9 +660,9 @@ def prediction_add(
 
 
 @prediction_app.command("list")
-def prediction_list(project_id: int, as_json: bool = JsonOpt) -> None:
-    """List a project's current predictions."""
-    rows = predictions.list_predictions(_store(), project_id)
+def prediction_list(project_id: int, viewer: str = AsOpt, as_json: bool = JsonOpt) -> None:
+    """List a project's current predictions (those you may see)."""
+    rows = predictions.list_predictions(_store(), project_id, viewer=viewer)
     emit(
         as_json,
         rows,
@@ -608,6 +828,262 @@ def update_apply(
         rows,
         "\n".join(f"{c.person_name}: crux {c.crux_id} → {c.value:.2f} ({c.reason})" for c in rows),
     )
+
+
+# ---------------------------------------------------------------- tags & notes
+
+
+@tag_app.command("add")
+def tag_add(kind: str, entity_id: int, tag: str, as_json: bool = JsonOpt) -> None:
+    """Tag a crux, project or run (KIND is crux, project or run)."""
+    tags = annotations.add_tag(_store(), kind, entity_id, tag)
+    emit(as_json, tags, f"{kind} {entity_id} tags: {', '.join(tags)}")
+
+
+@tag_app.command("remove")
+def tag_remove(kind: str, entity_id: int, tag: str, as_json: bool = JsonOpt) -> None:
+    """Take a tag off a crux, project or run."""
+    tags = annotations.remove_tag(_store(), kind, entity_id, tag)
+    emit(as_json, tags, f"{kind} {entity_id} tags: {', '.join(tags) or '(none)'}")
+
+
+@tag_app.command("list")
+def tag_list(
+    kind: str = typer.Argument(None, help="crux, project or run (default: every tag in use)."),
+    entity_id: int = typer.Argument(None),
+    as_json: bool = JsonOpt,
+) -> None:
+    """List every tag in use, or one crux's, project's or run's tags."""
+    store = _store()
+    if kind is None:
+        tags = annotations.all_tags(store)
+    elif entity_id is None:
+        raise typer.BadParameter("give the id of the crux, project or run too")
+    else:
+        tags = annotations.tags_of(store, kind, entity_id)
+    emit(as_json, tags, "\n".join(tags) or "(none)")
+
+
+@note_app.command("add")
+def note_add(
+    kind: str,
+    entity_id: int,
+    text: str,
+    by: str = typer.Option(None, "--by", help="Who writes it."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Add a markdown note to a project or run (KIND is project or run)."""
+    n = annotations.add_note(_store(), kind, entity_id, text, person=by)
+    emit(as_json, n, f"Added note {n.id} to {kind} {entity_id}.")
+
+
+@note_app.command("list")
+def note_list(kind: str, entity_id: int, as_json: bool = JsonOpt) -> None:
+    """List a project's or run's notes, oldest first."""
+    rows = annotations.list_notes(_store(), kind, entity_id)
+    emit(as_json, rows, "\n".join(_note_text(n).strip() for n in rows) or "(none)")
+
+
+# ---------------------------------------------------------------- views
+
+
+@app.command("dashboard")
+def dashboard_cmd(
+    since: datetime = DateOpt,
+    until: datetime = DateOpt,
+    moves: int = typer.Option(dashboard.DEFAULT_MOVES, "--moves", help="How many moves to list."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Where we stand: positions per question, the largest moves and the outcomes."""
+    a = dashboard.agenda(
+        _store(),
+        since=since.date() if since else None,
+        until=until.date() if until else None,
+        limit=moves,
+    )
+    lines = []
+    for group in a.questions:
+        lines.append(f"{group.question.text}")
+        for c in group.cruxes:
+            held = ", ".join(f"{k} {v:.2f}" for k, v in c.positions.items()) or "no credences"
+            lines.append(f"  crux {c.crux_id}: {c.statement}\n    {held}; spread {_pct(c.spread)}")
+    lines.append("Largest moves:" if a.moves else "No moves in the period.")
+    lines += [
+        f"  {m.credence.created_at:%Y-%m-%d %H:%M} {m.credence.person_name} on crux "
+        f"{m.credence.crux_id}: {m.before:.2f} → {m.credence.value:.2f} ({m.delta:+.2f}); "
+        f"{m.credence.cause}"
+        for m in a.moves
+    ]
+    lines.append("Outcomes:" if a.outcomes else "No outcomes in the period.")
+    lines += [
+        f"  {e.created_at:%Y-%m-%d %H:%M} outcome {e.outcome_id}: project {e.project_id} "
+        f"({e.project_title}), run {e.run_id}, {e.n_positive}/{e.n_evaluations} positive"
+        for e in a.outcomes
+    ]
+    emit(as_json, a, "\n".join(lines))
+
+
+def _forecast_line(f: CruxForecast) -> str:
+    return (
+        f"    crux {f.crux_id}: E|Δ| {f.expected_update:.3f}; spread {_pct(f.spread_now)} now, "
+        f"{_pct(f.spread_if_positive)} if positive, {_pct(f.spread_if_negative)} if negative; "
+        f"expected reduction {_pct(f.expected_reduction)}"
+    )
+
+
+@app.command("disagreement")
+def disagreement_cmd(
+    viewer: str = AsOpt,
+    limit: int = typer.Option(None, "--limit", help="Only the N widest disagreements."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """The cruxes people differ on most, with the projects that would bring them closer."""
+    rows = dashboard.disagreement(_store(), viewer=viewer, limit=limit)
+    lines = []
+    for d in rows:
+        held = ", ".join(f"{k} {v:.2f}" for k, v in d.positions.items())
+        lines.append(f"crux {d.crux_id} (spread {d.spread:.2f}: {held}): {d.statement}")
+        for f in d.projects:
+            lines.append(f"  project {f.project_id} ({f.project_title})")
+            lines.append(_forecast_line(f))
+    emit(as_json, rows, "\n".join(lines) or "(no disagreements)")
+
+
+@app.command("rank")
+def rank_cmd(
+    viewer: str = AsOpt,
+    every: bool = typer.Option(False, "--all", help="Rank projects in every status."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Rank projects not yet started by the expected update their predictions imply."""
+    statuses = PROJECT_STATUSES if every else dashboard.UNSTARTED
+    rows = dashboard.rank_projects(_store(), viewer=viewer, statuses=statuses)
+    lines = []
+    for v in rows:
+        effort = "—" if v.effort_days is None else f"{v.effort_days:g} d"
+        hidden = f", {v.hidden} predictions hidden" if v.hidden else ""
+        lines.append(
+            f"{v.project_id}\tE|Δ| {v.expected_update:.3f}\teffort {effort}\t"
+            f"disagreement −{v.expected_reduction:.3f}\t{v.title}{hidden}"
+        )
+    emit(as_json, rows, "\n".join(lines) or "(no projects to rank)")
+
+
+@app.command("calibration")
+def calibration_cmd(
+    tag: str = typer.Option(
+        None, "--tag", help="Only predictions whose crux, project or run carries this tag."
+    ),
+    bins: int = typer.Option(scoring.DEFAULT_BINS, "--bins", help="Number of probability bins."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Brier score, log score and calibration bins of resolved predictions."""
+    c = scoring.calibration(_store(), tag=tag, bins=bins)
+    lines = []
+    for s in [c.overall, *c.people]:
+        who = s.person_name or "everyone"
+        lines.append(
+            f"{who}: {s.n} resolved; Brier {_score(s.brier)}; log score {_score(s.log_score)}"
+        )
+        lines += [
+            f"  P in [{b.lower:.2f}, {b.upper:.2f}): {b.count} predicted, mean "
+            f"{b.mean_predicted:.2f}, observed {b.observed:.2f}"
+            for b in s.bins
+            if b.count
+        ]
+    emit(as_json, c, "\n".join(lines))
+
+
+def _score(value: float | None) -> str:
+    return "—" if value is None else f"{value:.3f}"
+
+
+def _card_line(c: Card) -> str:
+    run = f"run {c.latest_run_id} {c.latest_run_status}" if c.latest_run_id else "no runs"
+    due = f"due {c.due_date}" + (" OVERDUE" if c.overdue else "") if c.due_date else "no due date"
+    tags = f" [{', '.join(c.tags)}]" if c.tags else ""
+    return (
+        f"  {c.project_id} {c.title}{tags}\n    cruxes {[r.id for r in c.cruxes]}; "
+        f"{c.assignee_name or 'unassigned'}; {run}; {due}"
+    )
+
+
+@app.command("board")
+def board_cmd(
+    mentor: str = typer.Option(None, "--mentor", help="Only this mentor's projects."),
+    scholar: str = typer.Option(None, "--scholar", help="Only projects assigned to them."),
+    tag: str = typer.Option(None, "--tag", help="Only projects with this tag."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """The project board: projects by status with cruxes, latest run and due date."""
+    b = board.board(_store(), mentor=mentor, scholar=scholar, tag=tag)
+    lines = []
+    for status in b.statuses:
+        cards = b.column(status)
+        lines.append(f"{status} ({len(cards)})")
+        lines += [_card_line(c) for c in cards]
+    emit(as_json, b, "\n".join(lines))
+
+
+def _run_row_line(r: RunRow) -> str:
+    outcome = f"outcome {r.outcome_id}" if r.outcome_id else "no outcome"
+    return f"  run {r.id}: {r.template} {r.status} for project {r.project_id}; {outcome}"
+
+
+@app.command("scholar")
+def scholar_cmd(person: str, as_json: bool = JsonOpt) -> None:
+    """A person's projects, their runs, and the predictions awaiting their input."""
+    page = board.person_page(_store(), person)
+    lines = [f"{page.person.name} ({page.person.role})", "Projects:"]
+    lines += [_card_line(c) for c in page.projects] or ["  (none)"]
+    lines.append("Runs:")
+    lines += [_run_row_line(r) for r in page.runs] or ["  (none)"]
+    lines.append("Awaiting your prediction:")
+    lines += [
+        f"  project {a.project_id} ({a.project_title}), crux {a.crux_id}: {a.statement}"
+        for a in page.awaiting
+    ] or ["  (nothing)"]
+    emit(as_json, page, "\n".join(lines))
+
+
+@app.command("coverage")
+def coverage_cmd(as_json: bool = JsonOpt) -> None:
+    """Cruxes with no project, projects with no run, succeeded runs with no outcome."""
+    c = board.coverage(_store())
+    lines = ["Cruxes with no project:"]
+    lines += [f"  crux {x.id}: {x.statement}" for x in c.cruxes_without_project] or ["  (none)"]
+    lines.append("Projects with no run:")
+    lines += [_card_line(p) for p in c.projects_without_run] or ["  (none)"]
+    lines.append("Succeeded runs with no outcome:")
+    lines += [_run_row_line(r) for r in c.runs_without_outcome] or ["  (none)"]
+    emit(as_json, c, "\n".join(lines))
+
+
+# ---------------------------------------------------------------- export / import
+
+
+@app.command("export")
+def export_cmd(directory: Path, as_json: bool = JsonOpt) -> None:
+    """Write every table as Parquet, the run folders and report.md into a new directory."""
+    r = exchange.export_home(_store(), directory)
+    rows = sum(r.tables.values())
+    text = (
+        f"Exported {len(r.tables)} tables ({rows} rows) and {r.run_folders} run folders "
+        f"to {r.directory}; report: {r.report}"
+    )
+    emit(as_json, r, text)
+
+
+@app.command("import")
+def import_cmd(directory: Path, as_json: bool = JsonOpt) -> None:
+    """Restore an export into an empty CRUXLAB_HOME."""
+    r = exchange.import_home(_store(), directory)
+    rows = sum(r.tables.values())
+    text = (
+        f"Imported {len(r.tables)} tables ({rows} rows) and {r.run_folders} run folders "
+        f"from {r.directory}."
+    )
+    emit(as_json, r, text)
 
 
 def main(argv: list[str] | None = None) -> None:

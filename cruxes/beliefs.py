@@ -7,9 +7,12 @@ a manual entry (with an optional reason), a dialogue, or an outcome of a run.
 
 from __future__ import annotations
 
-from cruxes.models import Credence, CredenceIn, Crux, CruxDetail, Model, Text, parse
+from cruxes.models import Candidate, Credence, CredenceIn, Crux, CruxDetail, Model, Text, parse
 from cruxes.people import resolve
+from cruxes.scoring import spread_over_time
+from db import annotations as annotations_table
 from db import beliefs as beliefs_table
+from db import dialogues as dialogues_table
 from db import projects as projects_table
 from db.errors import NotFound, StaleWrite
 from db.store import Cursor, Store
@@ -40,11 +43,14 @@ def list_cruxes(store: Store) -> list[Crux]:
 
 
 def get_crux(store: Store, crux_id: int) -> CruxDetail:
-    """A crux with each person's current credence, the full history, and its projects."""
+    """A crux with each person's current credence, the full history with the spread between
+    people after each change, its projects and its tags."""
     with store.cursor() as cur:
         crux = require_crux(cur, crux_id)
         history = [Credence(**r) for r in beliefs_table.credence_history(cur, crux_id)]
         projects = projects_table.projects_for_crux(cur, crux_id)
+        mentions = [Candidate(**r) for r in dialogues_table.crux_sources(cur, crux_id)]
+        tags = annotations_table.tags_of(cur, "crux", crux_id)
     current: dict[str, float] = {}
     for row in history:
         current[row.person_name] = row.value
@@ -53,6 +59,9 @@ def get_crux(store: Store, crux_id: int) -> CruxDetail:
         current=dict(sorted(current.items())),
         history=history,
         project_ids=[p["id"] for p in projects],
+        mentions=mentions,
+        spread=spread_over_time(history),
+        tags=tags,
     )
 
 
@@ -63,11 +72,15 @@ def edit_crux(store: Store, crux_id: int, statement: str, expected_version: int)
         require_crux(cur, crux_id)
         row = beliefs_table.update_statement(cur, crux_id, statement, expected_version)
         if row is None:
-            raise StaleWrite(
-                f"Crux {crux_id} was changed by someone else since you loaded it; "
-                "reload it and make your edit again."
-            )
+            raise stale(crux_id)
         return Crux(**row)
+
+
+def stale(crux_id: int) -> StaleWrite:
+    return StaleWrite(
+        f"Crux {crux_id} was changed by someone else since you loaded it; "
+        "reload it and make your edit again."
+    )
 
 
 def add_credence(

@@ -4,17 +4,22 @@ A mentor (Mara) and a scholar (Theo) disagree about whether attention-pattern
 methods can be trusted; their dialogue yields cruxes with both credences, one
 project with pre-registered predictions, and one finished ``induction_heads``
 run on the ``induction-2l`` organism whose outcome has been applied. The run
-is real: its numbers come from the model, not from this file.
+is real: its numbers come from the model, not from this file. A second, not yet
+run project (with an effort estimate, a due date two weeks out, blind
+predictions from both), tags and notes give the dashboard, the ranking and the
+board something true to show.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
-from cruxes import beliefs, outcomes, predictions, projects, review, runs
+from cruxes import annotations, beliefs, outcomes, predictions, projects, review, runs
 from cruxes.dialogues import content_hash, import_dialogue, list_dialogues
 from cruxes.people import add_person, list_people
 from db.store import Store
+from db.util import now
 
 DEMO_TITLE = "Demo: can we trust attention-pattern methods?"
 DEMO_DIALOGUE = """\
@@ -29,8 +34,8 @@ Mara: I doubt it more than you do, maybe 25%, but a clean result on the small mo
 
 CRUXES = {
     # phrase in the accepted quote → the crux statement we keep
-    "that is our crux": "Attention-pattern scores recover the known induction heads of a small "
-    "model well enough to serve as ground truth.",
+    "attention-pattern scores recover": "Attention-pattern scores recover the known induction "
+    "heads of a small model well enough to serve as ground truth.",
     "beat simple probing baselines": "Mechanistic methods will beat simple probing baselines "
     "on a practical task within three years.",
 }
@@ -51,6 +56,27 @@ PREDICTIONS = [  # (person, p_positive, if_positive, if_negative): implied prior
     ("Theo", 0.9, 0.75, 0.25),
 ]
 
+FOLLOW_UP_TITLE = "Does the induction score still find the heads from 8 sequences?"
+FOLLOW_UP_SUMMARY = (
+    "Rerun induction_heads on organism:induction-2l with n_sequences=8: if attention "
+    "scores need many samples to find heads we know are there, they make a weak ground truth."
+)
+FOLLOW_UP_EFFORT_DAYS = 2.0
+FOLLOW_UP_DUE_IN = timedelta(days=14)
+FOLLOW_UP_PREDICTIONS = [  # made after the first outcome moved Mara to 0.45, Theo to 0.75
+    ("Mara", 0.5, 0.55, 0.35),
+    ("Theo", 0.8, 0.80, 0.55),
+]
+TAGS = [  # (kind, index into the demo's cruxes or projects, tag)
+    ("crux", 0, "attention"),
+    ("crux", 1, "baselines"),
+    ("project", 0, "induction"),
+    ("project", 1, "induction"),
+    ("project", 1, "sample-efficiency"),
+]
+RUN_NOTE = ("Theo", "The **layer-1** heads stand out in the heatmap, as the organism promises.")
+FOLLOW_UP_NOTE = ("Mara", "Keep the seed of run 1 so that *only* the sample size changes.")
+
 
 @dataclass(frozen=True)
 class DemoResult:
@@ -59,6 +85,23 @@ class DemoResult:
     project_id: int | None = None
     run_id: int | None = None
     outcome_id: int | None = None
+
+
+def _predict(store: Store, project_id: int, crux_id: int, rows) -> None:
+    """Pre-register (person, P, c₊, c₋) predictions on max_induction_score > 0.5."""
+    for person, p, c_pos, c_neg in rows:
+        predictions.add_prediction(
+            store,
+            project_id,
+            crux_id,
+            person,
+            metric="max_induction_score",
+            op=">",
+            threshold=0.5,
+            p_positive=p,
+            if_positive=c_pos,
+            if_negative=c_neg,
+        )
 
 
 def seed_demo(store: Store, *, timeout: float = 600) -> DemoResult:
@@ -83,19 +126,7 @@ def seed_demo(store: Store, *, timeout: float = 600) -> DemoResult:
         store, PROJECT_TITLE, summary=PROJECT_SUMMARY, crux_ids=[crux_ids[0]], mentor="Mara"
     )
     projects.assign(store, project.id, "Theo")
-    for person, p, c_pos, c_neg in PREDICTIONS:
-        predictions.add_prediction(
-            store,
-            project.id,
-            crux_ids[0],
-            person,
-            metric="max_induction_score",
-            op=">",
-            threshold=0.5,
-            p_positive=p,
-            if_positive=c_pos,
-            if_negative=c_neg,
-        )
+    _predict(store, project.id, crux_ids[0], PREDICTIONS)
     run = runs.start_run(store, project.id, "induction_heads")
     run = runs.wait_for(store, run.id, timeout=timeout)
     if run.status != "succeeded":
@@ -104,4 +135,24 @@ def seed_demo(store: Store, *, timeout: float = 600) -> DemoResult:
         store, project.id, run.id, note="Demo: checked against both predictions."
     )
     outcomes.apply_update(store, outcome.id)
+
+    follow_up = projects.add_project(
+        store,
+        FOLLOW_UP_TITLE,
+        summary=FOLLOW_UP_SUMMARY,
+        crux_ids=[crux_ids[0]],
+        mentor="Mara",
+        effort_days=FOLLOW_UP_EFFORT_DAYS,
+        due_date=(now() + FOLLOW_UP_DUE_IN).date(),
+        blind_predictions=True,
+    )
+    projects.assign(store, follow_up.id, "Theo")
+    _predict(store, follow_up.id, crux_ids[0], FOLLOW_UP_PREDICTIONS)
+    ids = {"crux": crux_ids, "project": [project.id, follow_up.id]}
+    for kind, index, tag in TAGS:
+        annotations.add_tag(store, kind, ids[kind][index], tag)
+    annotations.add_note(store, "run", run.id, RUN_NOTE[1], person=RUN_NOTE[0])
+    annotations.add_note(
+        store, "project", follow_up.id, FOLLOW_UP_NOTE[1], person=FOLLOW_UP_NOTE[0]
+    )
     return DemoResult(True, imported.dialogue.id, project.id, run.id, outcome.id)

@@ -1,46 +1,63 @@
-"""Dialogues: parse a transcript into turns, store it, and extract candidates from it.
+"""Dialogues: read a transcript in any supported format, store it, and extract candidates.
 
 A turn keeps its speaker label and the character offsets of its text in the
-original transcript, so every quote can be checked against the source and
-highlighted in it.
+stored transcript, so every quote can be checked against the source and
+highlighted in it. Speaker labels can be renamed, merged and mapped to people
+after import.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from cruxes.extract import extract_rules, verify_quotes
-from cruxes.models import Candidate, Dialogue, Turn
+from pydantic import Field
+
+from cruxes.extract import (
+    ExtractionResult,
+    extract_rules,
+    merge_near_duplicates,
+    result_of,
+    verify_quotes,
+)
+from cruxes.formats import parse
+from cruxes.models import Candidate, Dialogue, Model, Text, Turn
+from cruxes.models import parse as validate
+from cruxes.people import resolve
+from db import beliefs as beliefs_table
 from db import dialogues as dialogues_table
 from db import people as people_table
-from db.errors import InvalidInput, NotFound
-from db.store import Store
+from db.errors import Conflict, InvalidInput, NotFound
+from db.store import Cursor, Store
 
-MAX_BYTES = 5 * 1024 * 1024
-
-# "Name: text" at the start of a line; names are short and start with a capital.
-SPEAKER_LINE = re.compile(r"^(?P<speaker>[A-Z][\w.'\- ]{0,38}?)[ \t]*:[ \t]+(?=\S)", re.M)
+DEFAULT_MAX_MB = 5.0
 
 
-@dataclass(frozen=True)
-class ParsedTurn:
-    speaker: str
-    start: int
-    end: int
+def max_mb() -> float:
+    """The largest transcript accepted, in MB: ``$CRUXLAB_MAX_DIALOGUE_MB`` (default 5)."""
+    raw = os.environ.get("CRUXLAB_MAX_DIALOGUE_MB", "").strip()
+    try:
+        mb = float(raw) if raw else DEFAULT_MAX_MB
+    except ValueError:
+        mb = float("nan")
+    if not mb > 0:
+        raise InvalidInput(
+            f"CRUXLAB_MAX_DIALOGUE_MB must be a positive number of megabytes, not {raw!r}."
+        )
+    return mb
 
 
-def parse_plain(text: str) -> list[ParsedTurn]:
-    """Turns of a ``Name: text`` transcript; lines without a name continue the last turn."""
-    heads = list(SPEAKER_LINE.finditer(text))
-    turns = []
-    for i, head in enumerate(heads):
-        end = heads[i + 1].start() if i + 1 < len(heads) else len(text)
-        body_end = head.end() + len(text[head.end() : end].rstrip())
-        turns.append(ParsedTurn(head["speaker"].strip(), head.end(), body_end))
-    return turns
+def max_bytes() -> int:
+    """The largest transcript accepted, in bytes."""
+    return int(max_mb() * 1024 * 1024)
+
+
+def _too_large(name: str) -> InvalidInput:
+    return InvalidInput(
+        f"{name} is larger than {max_mb():g} MB; split it, or raise CRUXLAB_MAX_DIALOGUE_MB."
+    )
 
 
 def check_text(text: str) -> str:
@@ -49,8 +66,8 @@ def check_text(text: str) -> str:
         raise InvalidInput(
             "The file looks binary (it contains NUL bytes); import a text transcript."
         )
-    if len(text.encode("utf-8", "replace")) > MAX_BYTES:
-        raise InvalidInput(f"The transcript is larger than {MAX_BYTES // 1024 // 1024} MB.")
+    if len(text.encode("utf-8", "replace")) > max_bytes():
+        raise _too_large("The transcript")
     if not text.strip():
         raise InvalidInput("The transcript is empty.")
     return text
@@ -58,8 +75,8 @@ def check_text(text: str) -> str:
 
 def decode_text(raw: bytes, name: str) -> str:
     """Uploaded or read bytes as transcript text, refusing what cannot be a transcript."""
-    if len(raw) > MAX_BYTES:
-        raise InvalidInput(f"{name} is larger than {MAX_BYTES // 1024 // 1024} MB.")
+    if len(raw) > max_bytes():
+        raise _too_large(name)
     if b"\x00" in raw:
         raise InvalidInput(f"{name} looks binary (it contains NUL bytes); import a text file.")
     try:
@@ -72,8 +89,8 @@ def read_text_file(path: str | Path) -> str:
     """A transcript file's text, refusing what cannot be a transcript."""
     path = Path(path)
     try:
-        if path.stat().st_size > MAX_BYTES:
-            raise InvalidInput(f"{path} is larger than {MAX_BYTES // 1024 // 1024} MB.")
+        if path.stat().st_size > max_bytes():
+            raise _too_large(str(path))
         raw = path.read_bytes()
     except (FileNotFoundError, IsADirectoryError):
         raise InvalidInput(f"No readable file at {path}.") from None
@@ -86,11 +103,22 @@ def content_hash(text: str) -> str:
     return hashlib.sha256(normal.encode()).hexdigest()
 
 
+def default_extractor():
+    """The LangChain extractor when ``$CRUXLAB_LLM`` names a model, else the offline rules."""
+    spec = os.environ.get("CRUXLAB_LLM", "").strip()
+    if not spec:
+        return extract_rules
+    from cruxes.llm import configured_extractor  # LangChain loads only when asked for
+
+    return configured_extractor(spec)
+
+
 @dataclass(frozen=True)
 class ImportResult:
     dialogue: Dialogue
     candidates: list[Candidate]
     created: bool
+    dropped: int = 0  # extracted candidates whose quote was not verbatim
 
 
 def import_dialogue(
@@ -99,42 +127,47 @@ def import_dialogue(
     *,
     title: str | None = None,
     add_speakers: bool = False,
-    extractor=extract_rules,
+    fmt: str = "auto",
+    speaker: str | None = None,
+    extractor=None,
 ) -> ImportResult:
-    """Store a transcript with its turns and extracted candidates (re-imports are detected)."""
-    text = check_text(text).replace("\r\n", "\n")
+    """Store a transcript with its turns and extracted candidates (re-imports are detected).
+
+    ``fmt`` is a format name or ``auto``; a ``speaker`` makes the text a post by
+    that one author. Extraction runs before anything is written, so a failure
+    leaves the database as it was.
+    """
+    parsed = parse(check_text(text).replace("\r\n", "\n"), fmt, speaker)
+    text = parsed.text
     digest = content_hash(text)
     with store.cursor() as cur:
         existing = dialogues_table.find_dialogue_by_hash(cur, digest)
     if existing is not None:
         dialogue = get_dialogue(store, existing["id"])
         return ImportResult(dialogue, list_candidates(store, dialogue.id), created=False)
-    parsed = parse_plain(text)
-    if not parsed:
-        raise InvalidInput(
-            "No turns found: expected a transcript with lines like 'Name: what they said'."
-        )
     turns = [
         Turn(idx=i, speaker=t.speaker, start=t.start, end=t.end, text=text[t.start : t.end])
-        for i, t in enumerate(parsed)
+        for i, t in enumerate(parsed.turns)
     ]
-    result, _dropped = verify_quotes(text, extractor(text, turns))
-    title = (title or "").strip() or _default_title(text, turns)
+    result: ExtractionResult = (extractor or default_extractor())(text, turns)
+    result, dropped = verify_quotes(text, result)
+    result = result_of(merge_near_duplicates(result.candidates()))
+    title = (title or "").strip() or _default_title(turns)
     with store.transaction() as cur:
-        row = dialogues_table.insert_dialogue(cur, title, "plain", text, digest)
+        row = dialogues_table.insert_dialogue(cur, title, parsed.format, text, digest)
         dialogues_table.insert_turns(cur, row["id"], [(t.speaker, t.start, t.end) for t in turns])
-        for speaker in sorted({t.speaker for t in turns}):
-            person = people_table.find_person(cur, speaker)
+        for label in sorted({t.speaker for t in turns}):
+            person = people_table.find_person(cur, label)
             if person is None and add_speakers:
-                person = people_table.insert_person(cur, speaker, "scholar")
-            dialogues_table.set_speaker(cur, row["id"], speaker, person and person["id"])
+                person = people_table.insert_person(cur, label, "scholar")
+            dialogues_table.set_speaker(cur, row["id"], label, person and person["id"])
         for c in result.candidates():
             dialogues_table.insert_candidate(cur, row["id"], c.model_dump())
     dialogue = get_dialogue(store, row["id"])
-    return ImportResult(dialogue, list_candidates(store, dialogue.id), created=True)
+    return ImportResult(dialogue, list_candidates(store, dialogue.id), True, dropped)
 
 
-def _default_title(text: str, turns: list[Turn]) -> str:
+def _default_title(turns: list[Turn]) -> str:
     speakers = list(dict.fromkeys(t.speaker for t in turns))
     return "Dialogue: " + " & ".join(speakers[:3]) + (" …" if len(speakers) > 3 else "")
 
@@ -142,9 +175,7 @@ def _default_title(text: str, turns: list[Turn]) -> str:
 def get_dialogue(store: Store, dialogue_id: int) -> Dialogue:
     """A dialogue with its turns and speaker mapping."""
     with store.cursor() as cur:
-        row = dialogues_table.get_dialogue(cur, dialogue_id)
-        if row is None:
-            raise NotFound(f"No dialogue {dialogue_id}.")
+        row = _require(cur, dialogue_id)
         turns = dialogues_table.list_turns(cur, dialogue_id)
         speakers = dialogues_table.list_speakers(cur, dialogue_id)
     text = row["text"]
@@ -164,6 +195,13 @@ def get_dialogue(store: Store, dialogue_id: int) -> Dialogue:
     )
 
 
+def _require(cur: Cursor, dialogue_id: int) -> dict:
+    row = dialogues_table.get_dialogue(cur, dialogue_id)
+    if row is None:
+        raise NotFound(f"No dialogue {dialogue_id}; see `cruxlab dialogue list`.")
+    return row
+
+
 def list_dialogues(store: Store) -> list[dict]:
     """Every dialogue with its size, turn count and pending candidates."""
     with store.cursor() as cur:
@@ -176,3 +214,113 @@ def list_candidates(
     """Candidates, best first within each dialogue."""
     with store.cursor() as cur:
         return [Candidate(**r) for r in dialogues_table.list_candidates(cur, dialogue_id, status)]
+
+
+# ----------------------------------------------------------------- speakers
+
+
+class SpeakerIn(Model):
+    label: Text = Field(max_length=80, description="The speaker's name as the transcript shows it.")
+
+
+def _speaker_mapping(cur: Cursor, dialogue_id: int, label: str) -> dict | None:
+    return next(
+        (s for s in dialogues_table.list_speakers(cur, dialogue_id) if s["speaker"] == label),
+        None,
+    )
+
+
+def _known_speaker(cur: Cursor, dialogue_id: int, label: str) -> dict:
+    _require(cur, dialogue_id)
+    found = _speaker_mapping(cur, dialogue_id, label)
+    if found is None:
+        names = ", ".join(s["speaker"] for s in dialogues_table.list_speakers(cur, dialogue_id))
+        raise NotFound(f"Dialogue {dialogue_id} has no speaker {label!r}; its speakers: {names}.")
+    return found
+
+
+def _relabel(cur: Cursor, dialogue_id: int, old: str, new: str, person_id: int | None) -> None:
+    dialogues_table.relabel_speaker(cur, dialogue_id, old, new)
+    beliefs_table.relabel_crux_speaker(cur, dialogue_id, old, new)
+    dialogues_table.delete_speaker(cur, dialogue_id, old)
+    dialogues_table.set_speaker(cur, dialogue_id, new, person_id)
+
+
+def rename_speaker(store: Store, dialogue_id: int, old: str, new: str) -> Dialogue:
+    """Give a speaker a new label in a dialogue (its turns, candidates and cruxes)."""
+    new = validate(SpeakerIn, "speaker name", label=new).label
+    with store.transaction() as cur:
+        source = _known_speaker(cur, dialogue_id, old)
+        if new != old and _speaker_mapping(cur, dialogue_id, new) is not None:
+            raise Conflict(
+                f"Dialogue {dialogue_id} already has a speaker {new!r}; merge {old!r} into it."
+            )
+        _relabel(cur, dialogue_id, old, new, source["person_id"])
+    return get_dialogue(store, dialogue_id)
+
+
+def merge_speakers(store: Store, dialogue_id: int, source: str, target: str) -> Dialogue:
+    """Make ``source`` the same speaker as ``target`` (e.g. "Ana" and "Ana S.")."""
+    with store.transaction() as cur:
+        src = _known_speaker(cur, dialogue_id, source)
+        dst = _known_speaker(cur, dialogue_id, target)
+        if source == target:
+            raise InvalidInput(f"{source!r} is the speaker you are merging into.")
+        if (
+            None not in (src["person_id"], dst["person_id"])
+            and src["person_id"] != dst["person_id"]
+        ):
+            raise Conflict(
+                f"{source!r} maps to {src['person_name']} and {target!r} to {dst['person_name']}; "
+                "map them to the same person (or unmap one) before merging."
+            )
+        _relabel(cur, dialogue_id, source, target, dst["person_id"] or src["person_id"])
+    return get_dialogue(store, dialogue_id)
+
+
+def map_speaker(store: Store, dialogue_id: int, label: str, person: str | int | None) -> Dialogue:
+    """Map a speaker label to a person (by name or id), or to nobody with ``None``."""
+    with store.transaction() as cur:
+        _known_speaker(cur, dialogue_id, label)
+        person_id = None if person is None else resolve(cur, person).id
+        dialogues_table.set_speaker(cur, dialogue_id, label, person_id)
+    return get_dialogue(store, dialogue_id)
+
+
+# ----------------------------------------------------------------- highlighting
+
+# When quotes overlap, the stronger mark shows: accepted beats pending.
+MARK_RANK = {"accepted": 2, "merged": 2, "pending": 1}
+
+
+def marked_turns(store: Store, dialogue_id: int) -> list[tuple[Turn, list[tuple[str, str | None]]]]:
+    """Each turn cut into (text, mark) pieces: mark is "accepted", "pending" or None.
+
+    Accepted and merged candidates' quotes are "accepted"; rejected ones are not marked.
+    """
+    d = get_dialogue(store, dialogue_id)
+    spans = [
+        (c.start_offset, c.end_offset, "accepted" if c.status == "merged" else c.status)
+        for c in list_candidates(store, dialogue_id)
+        if c.status in MARK_RANK
+    ]
+    out = []
+    for turn in d.turns:
+        inside = [
+            (max(s, turn.start), min(e, turn.end), m)
+            for s, e, m in spans
+            if s < turn.end and e > turn.start
+        ]
+        cuts = sorted(
+            {turn.start, turn.end, *(s for s, _, _ in inside), *(e for _, e, _ in inside)}
+        )
+        pieces: list[tuple[str, str | None]] = []
+        for a, b in zip(cuts, cuts[1:], strict=False):
+            marks = [m for s, e, m in inside if s <= a and e >= b]
+            mark = max(marks, key=MARK_RANK.get) if marks else None
+            if pieces and pieces[-1][1] == mark:
+                pieces[-1] = (pieces[-1][0] + d.text[a:b], mark)
+            else:
+                pieces.append((d.text[a:b], mark))
+        out.append((turn, pieces))
+    return out

@@ -6,7 +6,7 @@ Field descriptions double as help text in the app and the CLI.
 from __future__ import annotations
 
 import math
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
@@ -17,8 +17,14 @@ Role = Literal["mentor", "scholar"]
 Stance = Literal["for", "against", "unsure"]
 Op = Literal[">", ">=", "<", "<="]
 CredenceSource = Literal["manual", "dialogue", "outcome"]
+CandidateStatus = Literal["pending", "accepted", "merged", "rejected"]
+CANDIDATE_STATUSES: tuple[str, ...] = CandidateStatus.__args__
 ProjectStatus = Literal["proposed", "assigned", "running", "in_review", "done"]
 PROJECT_STATUSES: tuple[str, ...] = ProjectStatus.__args__
+RunStatus = Literal["queued", "running", "succeeded", "failed"]
+TagKind = Literal["crux", "project", "run"]
+NoteKind = Literal["project", "run"]
+DEFAULT_QUESTION = "Is mechanistic interpretability useful?"
 
 
 def _probability(value: Any) -> float:
@@ -59,6 +65,7 @@ def parse(model: type[Model], what: str, **data: Any) -> Any:
         err = exc.errors()[0]
         field = ".".join(str(p) for p in err["loc"]) or what
         message = err["msg"].removeprefix("Value error, ")
+        message = message[:1].lower() + message[1:]  # "effort days input should be …"
         raise InvalidInput(f"Invalid {what}: {field.replace('_', ' ')} {message}.") from None
 
 
@@ -94,7 +101,7 @@ class Candidate(Model):
     stance: Stance | None = None
     credence: float | None = None
     score: float
-    status: Literal["pending", "accepted", "rejected"]
+    status: CandidateStatus
     crux_id: int | None = None
     project_id: int | None = None
     reviewed_at: datetime | None = None
@@ -117,6 +124,9 @@ class Dialogue(Model):
 class Crux(Model):
     id: int
     statement: str = Field(description="A claim people can hold a credence in.")
+    question_id: int | None = Field(
+        default=None, description="The top-level question it bears on (None: the default)."
+    )
     dialogue_id: int | None = None
     candidate_id: int | None = None
     speaker: str | None = None
@@ -156,14 +166,48 @@ class Credence(Model):
         return self.reason or "manual entry"
 
 
+class SpreadPoint(Model):
+    at: datetime
+    spread: float | None = Field(
+        description="Highest minus lowest credence held at that moment (None: fewer than two)."
+    )
+
+
 class CruxDetail(Model):
     crux: Crux
     current: dict[str, float] = Field(description="Person name → latest credence.")
     history: list[Credence]
     project_ids: list[int]
+    mentions: list[Candidate] = Field(
+        default=[], description="The candidates accepted as, or merged into, this crux."
+    )
+    spread: list[SpreadPoint] = Field(default=[], description="The spread after each change.")
+    tags: list[str] = []
 
 
-class ProjectIn(Model):
+class QuestionIn(Model):
+    text: Text = Field(max_length=300, description="A top-level question cruxes bear on.")
+
+
+class Question(Model):
+    id: int | None = Field(default=None, description="None for the default question.")
+    text: str
+    created_at: datetime | None = None
+
+
+class ProjectPlan(Model):
+    effort_days: float | None = Field(
+        default=None, gt=0, allow_inf_nan=False, description="Estimated effort in days."
+    )
+    due_date: date | None = Field(default=None, description="When the project should be done.")
+    blind_predictions: bool = Field(
+        default=False,
+        description="Hide other people's predictions from each person until they have "
+        "entered their own (until predictions freeze).",
+    )
+
+
+class ProjectIn(ProjectPlan):
     title: Text = Field(max_length=200, description="What the project sets out to find.")
     summary: str = Field(default="", description="Method and why it informs the cruxes.")
 
@@ -178,6 +222,9 @@ class Project(Model):
     assignee_name: str | None = None
     status: ProjectStatus
     predictions_frozen_at: datetime | None = None
+    effort_days: float | None = None
+    due_date: date | None = None
+    blind_predictions: bool = False
     version: int
     created_at: datetime
     updated_at: datetime
@@ -274,7 +321,7 @@ class RunView(Model):
     template: str
     config: dict[str, Any]
     seed: int
-    status: Literal["queued", "running", "succeeded", "failed"]
+    status: RunStatus
     device: str | None = None
     error: str | None = None
     created_at: datetime
@@ -290,3 +337,255 @@ class RunView(Model):
     @property
     def finished(self) -> bool:
         return self.status in ("succeeded", "failed")
+
+
+def _tag_text(value: Any) -> Any:
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+class TagIn(Model):
+    tag: Annotated[str, BeforeValidator(_tag_text)] = Field(
+        pattern=r"^[a-z0-9][a-z0-9_.:/-]*$",
+        max_length=40,
+        description="A short label: letters, digits and - _ . : / (no spaces).",
+    )
+
+
+class NoteIn(Model):
+    body: Text = Field(max_length=20_000, description="Markdown.")
+
+
+class Note(Model):
+    id: int
+    kind: NoteKind
+    entity_id: int
+    person_id: int | None = None
+    person_name: str | None = None
+    body: str = Field(description="Markdown.")
+    created_at: datetime
+
+
+# ---------------------------------------------------------------- agenda views
+
+
+class CruxPosition(Model):
+    crux_id: int
+    statement: str
+    tags: list[str] = []
+    positions: dict[str, float] = Field(description="Person name → current credence.")
+    spread: float | None = Field(description="Highest minus lowest current credence.")
+
+
+class QuestionGroup(Model):
+    question: Question
+    cruxes: list[CruxPosition]
+
+
+class Move(Model):
+    credence: Credence = Field(description="The credence row that made the move.")
+    statement: str
+    before: float = Field(description="The person's previous credence in the crux.")
+    delta: float = Field(description="New minus previous credence.")
+
+
+class OutcomeEvent(Model):
+    outcome_id: int
+    project_id: int
+    project_title: str
+    run_id: int
+    template: str
+    note: str | None = None
+    created_at: datetime
+    n_evaluations: int
+    n_positive: int
+    n_applied: int = Field(description="Credence updates applied from this outcome.")
+
+
+class Agenda(Model):
+    since: date | None = None
+    until: date | None = None
+    people: list[str] = Field(description="Everyone holding a credence, by name.")
+    questions: list[QuestionGroup]
+    moves: list[Move] = Field(description="The largest credence changes in the period.")
+    outcomes: list[OutcomeEvent] = Field(description="Outcomes recorded in the period.")
+
+
+class PersonForecast(Model):
+    person_name: str
+    credence: float | None = Field(description="Current credence (None: none recorded).")
+    p_positive: float
+    if_positive: float
+    if_negative: float
+    expected_update: float = Field(description="P·|c₊ − c| + (1 − P)·|c₋ − c|.")
+
+
+class CruxForecast(Model):
+    """What one project's pre-registered predictions say about one crux."""
+
+    project_id: int
+    project_title: str
+    project_status: ProjectStatus
+    crux_id: int
+    statement: str
+    people: list[PersonForecast]
+    expected_update: float = Field(description="Summed over the people who predicted.")
+    spread_now: float | None
+    spread_if_positive: float | None
+    spread_if_negative: float | None
+    mean_p_positive: float | None = Field(description="Mean P over the people who predicted.")
+    expected_reduction: float | None = Field(
+        description="Spread now minus the spread expected after the result."
+    )
+
+    @property
+    def brings_closer(self) -> bool:
+        """Whether either result would leave people closer together than now."""
+        if self.spread_now is None:
+            return False
+        after = (self.spread_if_positive, self.spread_if_negative)
+        return any(s is not None and s < self.spread_now - 1e-12 for s in after)
+
+
+class ProjectValue(Model):
+    project_id: int
+    title: str
+    status: ProjectStatus
+    mentor_name: str | None = None
+    assignee_name: str | None = None
+    effort_days: float | None = None
+    due_date: date | None = None
+    blind_predictions: bool = False
+    expected_update: float = Field(description="E|Δ| summed over people and cruxes.")
+    expected_reduction: float = Field(description="Expected fall in spread, summed over cruxes.")
+    per_person: dict[str, float] = Field(description="Person → E|Δ| summed over cruxes.")
+    cruxes: list[CruxForecast]
+    hidden: int = Field(0, description="Predictions hidden until the viewer enters theirs.")
+
+
+class CruxDisagreement(Model):
+    crux_id: int
+    statement: str
+    positions: dict[str, float]
+    spread: float
+    projects: list[CruxForecast] = Field(
+        description="Open projects whose results would bring people closer, best first."
+    )
+
+
+class CalibrationBin(Model):
+    lower: float
+    upper: float
+    count: int
+    mean_predicted: float | None = None
+    observed: float | None = Field(None, description="Fraction of these that came out positive.")
+
+
+class Score(Model):
+    person_name: str | None = Field(description="None: everyone together.")
+    n: int
+    brier: float | None = Field(description="Mean (P − outcome)²; 0 is perfect, lower is better.")
+    log_score: float | None = Field(
+        description="Mean ln of the probability given to what happened; 0 is perfect, higher "
+        "is better."
+    )
+    bins: list[CalibrationBin]
+
+
+class ResolvedPrediction(Model):
+    outcome_id: int
+    run_id: int
+    prediction_id: int
+    project_id: int
+    project_title: str
+    crux_id: int
+    person_name: str
+    p_positive: float
+    positive: bool
+    resolved_at: datetime
+
+
+class Calibration(Model):
+    tag: str | None = None
+    overall: Score
+    people: list[Score]
+    resolved: list[ResolvedPrediction]
+
+
+# ---------------------------------------------------------------- the project board
+
+
+class CruxRef(Model):
+    id: int
+    statement: str
+
+
+class Card(Model):
+    project_id: int
+    title: str
+    status: ProjectStatus
+    mentor_name: str | None = None
+    assignee_name: str | None = None
+    cruxes: list[CruxRef] = []
+    tags: list[str] = []
+    effort_days: float | None = None
+    due_date: date | None = None
+    overdue: bool = Field(False, description="Past its due date and not done.")
+    n_runs: int = 0
+    latest_run_id: int | None = None
+    latest_run_status: RunStatus | None = None
+    latest_run_template: str | None = None
+    n_notes: int = 0
+    latest_note: str | None = None
+
+
+class Board(Model):
+    statuses: list[ProjectStatus] = list(PROJECT_STATUSES)
+    cards: list[Card]
+
+    def column(self, status: str) -> list[Card]:
+        """The cards in one status column."""
+        return [c for c in self.cards if c.status == status]
+
+
+class RunRow(Model):
+    id: int
+    project_id: int | None = None
+    project_title: str | None = None
+    template: str
+    status: RunStatus
+    created_at: datetime
+    finished_at: datetime | None = None
+    tags: list[str] = []
+    n_notes: int = 0
+    latest_note: str | None = None
+    outcome_id: int | None = None
+
+
+class AwaitingPrediction(Model):
+    project_id: int
+    project_title: str
+    project_status: ProjectStatus
+    crux_id: int
+    statement: str
+
+
+class PersonPage(Model):
+    person: Person
+    projects: list[Card] = Field(description="Projects assigned to them.")
+    runs: list[RunRow] = Field(description="Runs of those projects, newest first.")
+    awaiting: list[AwaitingPrediction] = Field(
+        description="Open projects' cruxes they have not predicted yet."
+    )
+
+
+class Coverage(Model):
+    cruxes_without_project: list[Crux]
+    projects_without_run: list[Card]
+    runs_without_outcome: list[RunRow] = Field(description="Succeeded runs with no outcome.")
+
+
+class ExchangeResult(Model):
+    directory: str
+    tables: dict[str, int] = Field(description="Table → rows written or restored.")
+    run_folders: int
+    report: str | None = None

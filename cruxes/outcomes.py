@@ -35,7 +35,7 @@ def record_outcome(
 ) -> Outcome:
     """Evaluate the project's predictions on a finished run and record the outcome."""
     reconcile(store)
-    predictions = list_predictions(store, project_id)
+    predictions = list_predictions(store, project_id, everyone=True)
     with store.transaction() as cur:
         project = require_project(cur, project_id)
         run = runs_table.get_run(cur, run_id)

@@ -12,18 +12,22 @@ the check is flagged: the numbers are inconsistent and worth a second look.
 
 Predictions are append-only (a correction is a new row; the latest row per
 crux and person is current) and frozen once the project's first run starts.
+
+A project can be *blind*: until its predictions freeze, each person sees
+others' predictions on a crux only once they have entered their own there, so
+predictions are made independently. An anonymous viewer sees none of them.
 """
 
 from __future__ import annotations
 
 from cruxes.beliefs import require_crux
-from cruxes.models import EvidenceCheck, Prediction, PredictionIn, parse
+from cruxes.models import EvidenceCheck, Prediction, PredictionIn, Project, parse
 from cruxes.people import resolve
 from cruxes.projects import require_project
 from db import beliefs as beliefs_table
 from db import projects as projects_table
 from db.errors import Conflict, InvalidInput
-from db.store import Store
+from db.store import Cursor, Store
 from experiments.registry import metric_names
 
 TOLERANCE = 0.05
@@ -81,24 +85,62 @@ def add_prediction(
     return prediction, evidence_check(prediction, current)
 
 
-def list_predictions(
-    store: Store, project_id: int, *, current_only: bool = True
+def is_hiding(project: Project) -> bool:
+    """Whether others' predictions are hidden on this project now (blind and not frozen)."""
+    return project.blind_predictions and project.predictions_frozen_at is None
+
+
+def visible(
+    project: Project, predictions: list[Prediction], viewer_id: int | None
 ) -> list[Prediction]:
-    """A project's predictions: the current one per crux and person, or every row."""
+    """The predictions of a project a viewer may see (all, unless the project is hiding them)."""
+    if not is_hiding(project):
+        return list(predictions)
+    entered = {p.crux_id for p in predictions if p.person_id == viewer_id}
+    return [p for p in predictions if p.crux_id in entered]
+
+
+def viewer_id(cur: Cursor, viewer: str | int | None) -> int | None:
+    """The id of the person looking (None: nobody in particular)."""
+    return None if viewer is None else resolve(cur, viewer).id
+
+
+def list_predictions(
+    store: Store,
+    project_id: int,
+    *,
+    current_only: bool = True,
+    viewer: str | int | None = None,
+    everyone: bool = False,
+) -> list[Prediction]:
+    """A project's predictions that ``viewer`` may see: the current one per crux and person,
+    or every row. ``everyone`` lifts the blind rule (for checking outcomes, not for display).
+    """
     with store.cursor() as cur:
-        require_project(cur, project_id)
+        project = require_project(cur, project_id)
+        looking = viewer_id(cur, viewer)
         rows = projects_table.list_predictions(cur, project_id)
     predictions = [Prediction(**r) for r in rows]
+    if not everyone:
+        predictions = visible(project, predictions, looking)
     return [p for p in predictions if p.is_current] if current_only else predictions
 
 
-def evidence_checks(store: Store, project_id: int) -> list[EvidenceCheck]:
-    """The expected-evidence check for each current prediction of a project.
+def hidden_count(store: Store, project_id: int, viewer: str | int | None) -> int:
+    """How many current predictions of a project are hidden from ``viewer``."""
+    shown = list_predictions(store, project_id, viewer=viewer)
+    return len(list_predictions(store, project_id, everyone=True)) - len(shown)
+
+
+def evidence_checks(
+    store: Store, project_id: int, *, viewer: str | int | None = None, everyone: bool = False
+) -> list[EvidenceCheck]:
+    """The expected-evidence check for each current prediction of a project ``viewer`` may see.
 
     Once predictions are frozen, each is checked against the credence held when
     they froze, so later updates from outcomes do not flag them.
     """
-    predictions = list_predictions(store, project_id)
+    predictions = list_predictions(store, project_id, viewer=viewer, everyone=everyone)
     with store.cursor() as cur:
         frozen_at = require_project(cur, project_id).predictions_frozen_at
         currents = [

@@ -4,7 +4,9 @@ Status moves proposed → assigned → running → in_review → done. Assigning
 scholar moves a proposed project to assigned; the first run moves it to
 running and freezes its predictions; recording an outcome moves it to
 in_review; a person marks it done (or sends it back to running for more runs).
-Every write checks the version the caller read, so a stale edit is refused.
+A project's plan — effort estimate in days, due date, blind predictions — can
+change at any time. Every write checks the version the caller read, so a stale
+edit is refused.
 """
 
 from __future__ import annotations
@@ -12,13 +14,14 @@ from __future__ import annotations
 from typing import Any
 
 from cruxes.beliefs import require_crux
-from cruxes.models import PROJECT_STATUSES, Project, ProjectIn, parse
+from cruxes.models import PROJECT_STATUSES, Project, ProjectIn, ProjectPlan, parse
 from cruxes.people import resolve
 from db import projects as projects_table
 from db.errors import Conflict, InvalidInput, NotFound, StaleWrite
 from db.store import Cursor, Store
 from db.util import now
 
+UNCHANGED = object()  # plan_project: leave this field as it is
 # A run may start in these states (it moves assigned and in_review projects to running).
 RUNNABLE = ("assigned", "running", "in_review")
 TRANSITIONS: dict[str, set[str]] = {
@@ -45,8 +48,7 @@ def require_project(cur: Cursor, project_id: int) -> Project:
     row = projects_table.get_project(cur, project_id)
     if row is None:
         raise NotFound(f"No project {project_id}; see `cruxlab project list`.")
-    crux_ids = [c["id"] for c in projects_table.linked_cruxes(cur, project_id)]
-    return Project(**row, crux_ids=crux_ids)
+    return Project(**row)
 
 
 def write_project(
@@ -62,11 +64,15 @@ def write_project(
     }
     row = projects_table.update_project(cur, project.id, version, **state)
     if row is None:
-        raise StaleWrite(
-            f"Project {project.id} was changed by someone else since you loaded it; "
-            "reload it and try again."
-        )
+        raise stale(project.id)
     return require_project(cur, project.id)
+
+
+def stale(project_id: int) -> StaleWrite:
+    return StaleWrite(
+        f"Project {project_id} was changed by someone else since you loaded it; "
+        "reload it and try again."
+    )
 
 
 def add_project(
@@ -76,9 +82,20 @@ def add_project(
     summary: str = "",
     crux_ids: list[int] = (),
     mentor: str | int | None = None,
+    effort_days: object = None,
+    due_date: object = None,
+    blind_predictions: bool = False,
 ) -> Project:
-    """Propose a project that informs the given cruxes, optionally with its mentor."""
-    form = parse(ProjectIn, "project", title=title, summary=summary or "")
+    """Propose a project that informs the given cruxes, optionally with its mentor and plan."""
+    form = parse(
+        ProjectIn,
+        "project",
+        title=title,
+        summary=summary or "",
+        effort_days=effort_days,
+        due_date=due_date,
+        blind_predictions=blind_predictions,
+    )
     with store.transaction() as cur:
         for crux_id in crux_ids:
             require_crux(cur, crux_id)
@@ -88,7 +105,15 @@ def add_project(
             if who.role != "mentor":
                 raise InvalidInput(f"{who.name} is a {who.role}, not a mentor.")
             mentor_id = who.id
-        row = projects_table.insert_project(cur, form.title, form.summary, mentor_id)
+        row = projects_table.insert_project(
+            cur,
+            form.title,
+            form.summary,
+            mentor_id,
+            effort_days=form.effort_days,
+            due_date=form.due_date,
+            blind_predictions=form.blind_predictions,
+        )
         for crux_id in crux_ids:
             projects_table.link_crux(cur, row["id"], crux_id)
         return require_project(cur, row["id"])
@@ -143,10 +168,42 @@ def freeze_for_run(cur: Cursor, project_id: int) -> Project:
     return write_project(cur, project, status=status, predictions_frozen_at=frozen)
 
 
+def plan_project(
+    store: Store,
+    project_id: int,
+    *,
+    effort_days: object = UNCHANGED,
+    due_date: object = UNCHANGED,
+    blind_predictions: object = UNCHANGED,
+    expected_version: int | None = None,
+) -> Project:
+    """Change a project's effort estimate (days), due date or blind-predictions toggle.
+
+    Arguments left out keep their value; ``None`` clears an estimate or a due date.
+    """
+    with store.transaction() as cur:
+        project = require_project(cur, project_id)
+        current = project.model_dump(include={"effort_days", "due_date", "blind_predictions"})
+        given = {
+            "effort_days": effort_days,
+            "due_date": due_date,
+            "blind_predictions": blind_predictions,
+        }
+        plan = parse(
+            ProjectPlan,
+            "project plan",
+            **{**current, **{k: v for k, v in given.items() if v is not UNCHANGED}},
+        )
+        version = project.version if expected_version is None else expected_version
+        if projects_table.update_plan(cur, project_id, version, **plan.model_dump()) is None:
+            raise stale(project_id)
+        return require_project(cur, project_id)
+
+
 def list_projects(store: Store) -> list[Project]:
     """Every project with its linked crux ids."""
     with store.cursor() as cur:
-        return [require_project(cur, r["id"]) for r in projects_table.list_projects(cur)]
+        return [Project(**r) for r in projects_table.list_projects(cur)]
 
 
 def get_project(store: Store, project_id: int) -> Project:

@@ -1,18 +1,26 @@
-"""The review queue: a person accepts, edits or rejects each extracted candidate.
+"""The review queue: a person accepts, edits, merges or rejects each extracted candidate.
 
 Accepting a crux candidate creates a crux that keeps its provenance (dialogue,
-speaker, verbatim quote and offsets). Accepting a project candidate creates a
-proposed project. Nothing is created without this step.
+speaker, verbatim quote and offsets). Merging it into an existing crux instead
+records that the same disagreement came up again (the candidate is ``merged``
+and points at that crux), so it is tracked once across discussions. Accepting
+a project candidate creates a proposed project linked to the cruxes it
+informs. Either way, a credence the speaker stated can be recorded as that
+person's credence with the dialogue as its source. Nothing is created without
+this step.
 """
 
 from __future__ import annotations
 
-from cruxes.beliefs import CruxIn
+from dataclasses import dataclass
+
+from cruxes.beliefs import CruxIn, require_crux
 from cruxes.models import Candidate, Crux, Project, parse
+from cruxes.similarity import Index
 from db import beliefs as beliefs_table
 from db import dialogues as dialogues_table
 from db import projects as projects_table
-from db.errors import Conflict, NotFound
+from db.errors import Conflict, InvalidInput, NotFound
 from db.store import Cursor, Store
 
 
@@ -28,25 +36,42 @@ def _pending(cur: Cursor, candidate_id: int) -> Candidate:
     return candidate
 
 
+def get_candidate(store: Store, candidate_id: int) -> Candidate:
+    """One candidate, whatever its status."""
+    with store.cursor() as cur:
+        row = dialogues_table.get_candidate(cur, candidate_id)
+    if row is None:
+        raise NotFound(f"No candidate {candidate_id}; see `cruxlab candidate list`.")
+    return Candidate(**row)
+
+
 def accept_candidate(
     store: Store,
     candidate_id: int,
     *,
     statement: str | None = None,
     record_credence: bool = False,
+    crux_ids: list[int] = (),
 ) -> Crux | Project:
-    """Turn a pending candidate into a crux (or a proposed project), optionally reworded.
+    """Turn a pending candidate into a crux, or into a proposed project informing ``crux_ids``.
 
-    With ``record_credence``, a credence the speaker stated is recorded as that
-    person's credence with the dialogue as its source (the speaker must map to a person).
+    ``statement`` rewords it. With ``record_credence``, a credence the speaker
+    stated is recorded as that person's credence with the dialogue as its
+    source (the speaker must map to a person).
     """
     with store.transaction() as cur:
         c = _pending(cur, candidate_id)
         text = parse(CruxIn, "statement", statement=statement or c.summary).statement
         if c.kind == "project":
+            for crux_id in crux_ids:
+                require_crux(cur, crux_id)
             row = projects_table.insert_project(cur, text, c.quote, None)
+            for crux_id in crux_ids:
+                projects_table.link_crux(cur, row["id"], crux_id)
             dialogues_table.review_candidate(cur, c.id, "accepted", project_id=row["id"])
-            return Project(**row)
+            return Project(**row, crux_ids=sorted(set(crux_ids)))
+        if crux_ids:
+            raise InvalidInput(f"Candidate {c.id} is a crux; only a project links to cruxes.")
         row = beliefs_table.insert_crux(
             cur,
             text,
@@ -58,18 +83,40 @@ def accept_candidate(
             quote_end=c.end_offset,
         )
         dialogues_table.review_candidate(cur, c.id, "accepted", crux_id=row["id"])
-        if record_credence and c.credence is not None:
-            person_id = _speaker_person(cur, c)
-            beliefs_table.insert_credence(
-                cur,
-                row["id"],
-                person_id,
-                c.credence,
-                source="dialogue",
-                dialogue_id=c.dialogue_id,
-                reason=f"Stated in dialogue {c.dialogue_id}",
-            )
+        if record_credence:
+            _record_stated(cur, c, row["id"])
         return Crux(**row)
+
+
+def merge_candidate(
+    store: Store, candidate_id: int, crux_id: int, *, record_credence: bool = False
+) -> Crux:
+    """Record a pending crux candidate as another mention of an existing crux."""
+    with store.transaction() as cur:
+        c = _pending(cur, candidate_id)
+        crux = require_crux(cur, crux_id)
+        if c.kind != "crux":
+            raise InvalidInput(
+                f"Candidate {c.id} is a project; accept it as a project linked to crux {crux_id}."
+            )
+        dialogues_table.review_candidate(cur, c.id, "merged", crux_id=crux.id)
+        if record_credence:
+            _record_stated(cur, c, crux.id)
+        return crux
+
+
+def _record_stated(cur: Cursor, c: Candidate, crux_id: int) -> None:
+    if c.credence is None:
+        raise InvalidInput(f"Candidate {c.id} states no credence to record.")
+    beliefs_table.insert_credence(
+        cur,
+        crux_id,
+        _speaker_person(cur, c),
+        c.credence,
+        source="dialogue",
+        dialogue_id=c.dialogue_id,
+        reason=f"Stated in dialogue {c.dialogue_id}: “{c.quote}”",
+    )
 
 
 def _speaker_person(cur: Cursor, c: Candidate) -> int:
@@ -78,7 +125,8 @@ def _speaker_person(cur: Cursor, c: Candidate) -> int:
             return s["person_id"]
     raise Conflict(
         f"Speaker {c.speaker!r} is not mapped to a person, so their stated credence "
-        "cannot be recorded; add them as a person first."
+        f"cannot be recorded; map them first (`cruxlab dialogue speaker map "
+        f"{c.dialogue_id} {c.speaker!r} PERSON`)."
     )
 
 
@@ -87,3 +135,23 @@ def reject_candidate(store: Store, candidate_id: int) -> Candidate:
     with store.transaction() as cur:
         _pending(cur, candidate_id)
         return Candidate(**dialogues_table.review_candidate(cur, candidate_id, "rejected"))
+
+
+@dataclass(frozen=True)
+class Resemblance:
+    crux: Crux
+    score: float  # lexical similarity, 0–1
+
+
+def similar_cruxes(store: Store, candidate_ids: list[int]) -> dict[int, list[Resemblance]]:
+    """For each candidate, the existing cruxes (from any dialogue) it resembles, best first."""
+    with store.cursor() as cur:
+        cruxes = {r["id"]: Crux(**r) for r in beliefs_table.list_cruxes(cur)}
+        candidates = [Candidate(**dialogues_table.get_candidate(cur, i)) for i in candidate_ids]
+    if not cruxes:
+        return {i: [] for i in candidate_ids}
+    index = Index((crux.id, crux.statement) for crux in cruxes.values())
+    return {
+        c.id: [Resemblance(cruxes[k], s) for k, s in index.similar(c.summary) if k != c.crux_id]
+        for c in candidates
+    }

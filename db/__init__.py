@@ -3,10 +3,11 @@
 ``Store`` owns connections (see ``db.store``); ``migrate`` applies the schema;
 one module per table family holds its SQL beside the function that runs it:
 ``people``, ``dialogues`` (+ turns, speakers, candidates), ``beliefs`` (cruxes,
-credences), ``projects`` (+ links, predictions), ``runs`` (+ metrics), ``outcomes``.
+questions, credences), ``projects`` (+ links, predictions), ``runs`` (+ metrics),
+``outcomes``, ``annotations`` (tags, notes); ``exchange`` moves whole tables.
 """
 
-from db import beliefs, dialogues, outcomes, people, projects, runs
+from db import annotations, beliefs, dialogues, exchange, outcomes, people, projects, runs
 from db.errors import Conflict, CruxlabError, InvalidInput, NotFound, StaleWrite, StoreBusy
 from db.migrations import migrate
 from db.store import Cursor, Store
@@ -20,8 +21,10 @@ __all__ = [
     "StaleWrite",
     "Store",
     "StoreBusy",
+    "annotations",
     "beliefs",
     "dialogues",
+    "exchange",
     "migrate",
     "outcomes",
     "people",

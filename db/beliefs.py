@@ -1,4 +1,4 @@
-"""Beliefs: the `cruxes` table and the append-only `credences` log."""
+"""Beliefs: the `cruxes` table, the `questions` they sit under, the append-only `credences` log."""
 
 from typing import Any
 
@@ -35,6 +35,14 @@ def insert_crux(
     return cur.one(INSERT_CRUX, [*params, stamp, stamp])
 
 
+RELABEL_CRUX_SPEAKER = "UPDATE cruxes SET speaker = ? WHERE dialogue_id = ? AND speaker = ?"
+
+
+def relabel_crux_speaker(cur: Cursor, dialogue_id: int, old: str, new: str) -> None:
+    """Rename the speaker in the provenance of cruxes taken from a dialogue."""
+    cur.execute(RELABEL_CRUX_SPEAKER, [new, dialogue_id, old])
+
+
 def list_cruxes(cur: Cursor) -> list[dict[str, Any]]:
     """Every crux, oldest first."""
     return cur.all(SELECT_CRUXES)
@@ -62,7 +70,7 @@ SELECT c.*, p.name AS person_name, o.run_id AS run_id
 FROM credences c
 JOIN people p ON p.id = c.person_id
 LEFT JOIN outcomes o ON o.id = c.outcome_id
-WHERE c.crux_id = ?
+WHERE ? IS NULL OR c.crux_id = ?
 ORDER BY c.id
 """
 SELECT_CURRENT = """
@@ -98,9 +106,9 @@ def insert_credence(
     return cur.one(INSERT_CREDENCE, params)
 
 
-def credence_history(cur: Cursor, crux_id: int) -> list[dict[str, Any]]:
-    """Every credence row for a crux in the order entered, with the person's name."""
-    return cur.all(SELECT_HISTORY, [crux_id])
+def credence_history(cur: Cursor, crux_id: int | None) -> list[dict[str, Any]]:
+    """Every credence row for a crux (None: every crux) in the order entered, with names."""
+    return cur.all(SELECT_HISTORY, [crux_id, crux_id])
 
 
 def current_credences(cur: Cursor, crux_id: int) -> list[dict[str, Any]]:
@@ -116,3 +124,83 @@ def current_credence(cur: Cursor, crux_id: int, person_id: int, as_of: Any = Non
 def outcome_credence_exists(cur: Cursor, outcome_id: int, crux_id: int, person_id: int) -> bool:
     """Whether an outcome's update for this person and crux was already applied."""
     return cur.one(SELECT_OUTCOME_CREDENCE, [outcome_id, crux_id, person_id]) is not None
+
+
+SELECT_ALL_CURRENT = """
+SELECT c.crux_id, c.person_id, p.name AS person_name, c.value
+FROM credences c JOIN people p ON p.id = c.person_id
+QUALIFY row_number() OVER (PARTITION BY c.crux_id, c.person_id ORDER BY c.id DESC) = 1
+ORDER BY c.crux_id, p.name
+"""
+# The window runs over every row, so a move's "before" may predate the period.
+SELECT_MOVES = """
+SELECT * FROM (
+    SELECT c.*, p.name AS person_name, o.run_id AS run_id, x.statement,
+           lag(c.value) OVER (PARTITION BY c.crux_id, c.person_id ORDER BY c.id) AS before
+    FROM credences c
+    JOIN people p ON p.id = c.person_id
+    JOIN cruxes x ON x.id = c.crux_id
+    LEFT JOIN outcomes o ON o.id = c.outcome_id
+)
+WHERE before IS NOT NULL AND value <> before
+  AND (? IS NULL OR created_at >= ?) AND (? IS NULL OR created_at < ?)
+ORDER BY abs(value - before) DESC, id DESC
+LIMIT ?
+"""
+SELECT_UNLINKED_CRUXES = """
+SELECT * FROM cruxes c
+WHERE NOT EXISTS (SELECT 1 FROM project_cruxes pc WHERE pc.crux_id = c.id)
+ORDER BY c.id
+"""
+
+
+def all_current_credences(cur: Cursor) -> list[dict[str, Any]]:
+    """Each person's latest credence in every crux."""
+    return cur.all(SELECT_ALL_CURRENT)
+
+
+def largest_moves(cur: Cursor, start: Any, end: Any, limit: int) -> list[dict[str, Any]]:
+    """Credence changes recorded in [start, end), largest first, with the value before."""
+    return cur.all(SELECT_MOVES, [start, start, end, end, limit])
+
+
+def cruxes_without_project(cur: Cursor) -> list[dict[str, Any]]:
+    """Cruxes no project informs."""
+    return cur.all(SELECT_UNLINKED_CRUXES)
+
+
+INSERT_QUESTION = "INSERT INTO questions (text, created_at) VALUES (?, ?) RETURNING *"
+SELECT_QUESTIONS = "SELECT * FROM questions ORDER BY id"
+SELECT_QUESTION = "SELECT * FROM questions WHERE id = ?"
+SELECT_QUESTION_BY_TEXT = "SELECT * FROM questions WHERE lower(text) = lower(?)"
+UPDATE_CRUX_QUESTION = """
+UPDATE cruxes SET question_id = ?, version = version + 1, updated_at = ?
+WHERE id = ? AND version = ? RETURNING *
+"""
+
+
+def insert_question(cur: Cursor, text: str) -> dict[str, Any]:
+    """Insert a top-level question and return the row."""
+    return cur.one(INSERT_QUESTION, [text, now()])
+
+
+def list_questions(cur: Cursor) -> list[dict[str, Any]]:
+    """Every added question, oldest first (the default question is not a row)."""
+    return cur.all(SELECT_QUESTIONS)
+
+
+def get_question(cur: Cursor, question_id: int) -> dict[str, Any] | None:
+    """One question by id."""
+    return cur.one(SELECT_QUESTION, [question_id])
+
+
+def find_question(cur: Cursor, text: str) -> dict[str, Any] | None:
+    """A question by its text, case-insensitively."""
+    return cur.one(SELECT_QUESTION_BY_TEXT, [text])
+
+
+def update_crux_question(
+    cur: Cursor, crux_id: int, question_id: int | None, expected_version: int
+) -> dict[str, Any] | None:
+    """Put a crux under a question if it is still at ``expected_version``; else None."""
+    return cur.one(UPDATE_CRUX_QUESTION, [question_id, now(), crux_id, expected_version])

@@ -19,8 +19,10 @@ FROM dialogues d ORDER BY d.id
 """
 SELECT_DIALOGUE = "SELECT * FROM dialogues WHERE id = ?"
 SELECT_DIALOGUE_BY_HASH = "SELECT * FROM dialogues WHERE content_hash = ?"
-INSERT_TURN = """
-INSERT INTO turns (dialogue_id, idx, speaker, start_offset, end_offset) VALUES (?, ?, ?, ?, ?)
+# One statement for all turns (a row-by-row INSERT takes seconds for a long transcript).
+INSERT_TURNS = """
+INSERT INTO turns (dialogue_id, idx, speaker, start_offset, end_offset)
+SELECT ?, unnest(?), unnest(?), unnest(?), unnest(?)
 """
 SELECT_TURNS = "SELECT * FROM turns WHERE dialogue_id = ? ORDER BY idx"
 UPSERT_SPEAKER = """
@@ -56,8 +58,10 @@ def find_dialogue_by_hash(cur: Cursor, content_hash: str) -> dict[str, Any] | No
 
 def insert_turns(cur: Cursor, dialogue_id: int, turns: Iterable[tuple[str, int, int]]) -> None:
     """Insert (speaker, start, end) turns in order."""
-    for idx, (speaker, start, end) in enumerate(turns):
-        cur.execute(INSERT_TURN, [dialogue_id, idx, speaker, start, end])
+    rows = list(turns)
+    if rows:
+        speakers, starts, ends = (list(column) for column in zip(*rows, strict=True))
+        cur.execute(INSERT_TURNS, [dialogue_id, list(range(len(rows))), speakers, starts, ends])
 
 
 def list_turns(cur: Cursor, dialogue_id: int) -> list[dict[str, Any]]:
@@ -75,6 +79,22 @@ def list_speakers(cur: Cursor, dialogue_id: int) -> list[dict[str, Any]]:
     return cur.all(SELECT_SPEAKERS, [dialogue_id])
 
 
+DELETE_SPEAKER = "DELETE FROM dialogue_speakers WHERE dialogue_id = ? AND speaker = ?"
+RELABEL_TURNS = "UPDATE turns SET speaker = ? WHERE dialogue_id = ? AND speaker = ?"
+RELABEL_CANDIDATES = "UPDATE candidates SET speaker = ? WHERE dialogue_id = ? AND speaker = ?"
+
+
+def delete_speaker(cur: Cursor, dialogue_id: int, speaker: str) -> None:
+    """Remove a speaker label (and its person mapping) from a dialogue."""
+    cur.execute(DELETE_SPEAKER, [dialogue_id, speaker])
+
+
+def relabel_speaker(cur: Cursor, dialogue_id: int, old: str, new: str) -> None:
+    """Give a dialogue's turns and candidates labelled ``old`` the label ``new``."""
+    cur.execute(RELABEL_TURNS, [new, dialogue_id, old])
+    cur.execute(RELABEL_CANDIDATES, [new, dialogue_id, old])
+
+
 INSERT_CANDIDATE = """
 INSERT INTO candidates (dialogue_id, kind, speaker, quote, start_offset, end_offset,
                         summary, stance, credence, score, created_at)
@@ -84,6 +104,9 @@ SELECT_CANDIDATES = """
 SELECT * FROM candidates
 WHERE (? IS NULL OR dialogue_id = ?) AND (? IS NULL OR status = ?)
 ORDER BY dialogue_id, score DESC, id
+"""
+SELECT_CRUX_SOURCES = """
+SELECT * FROM candidates WHERE crux_id = ? AND status IN ('accepted', 'merged') ORDER BY id
 """
 SELECT_CANDIDATE = "SELECT * FROM candidates WHERE id = ?"
 UPDATE_CANDIDATE_REVIEW = """
@@ -118,6 +141,11 @@ def list_candidates(
 ) -> list[dict[str, Any]]:
     """Candidates, best first within each dialogue, optionally filtered."""
     return cur.all(SELECT_CANDIDATES, [dialogue_id, dialogue_id, status, status])
+
+
+def crux_sources(cur: Cursor, crux_id: int) -> list[dict[str, Any]]:
+    """The candidates accepted as, or merged into, a crux: where it was said."""
+    return cur.all(SELECT_CRUX_SOURCES, [crux_id])
 
 
 def get_candidate(cur: Cursor, candidate_id: int) -> dict[str, Any] | None:

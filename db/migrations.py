@@ -240,3 +240,99 @@ def core_tables(cur: Cursor) -> None:
             proposed DOUBLE NOT NULL,
             PRIMARY KEY (outcome_id, prediction_id)
         )""")
+
+
+@migration(2)
+def candidates_can_be_merged(cur: Cursor) -> None:
+    # A candidate merged into an existing crux gets status 'merged'. DuckDB cannot
+    # alter a CHECK constraint, so the table is rebuilt with the same rows and ids.
+    cur.execute("""
+        CREATE TABLE candidates_v2 (
+            id BIGINT PRIMARY KEY DEFAULT nextval('candidates_id'),
+            dialogue_id BIGINT NOT NULL,
+            kind VARCHAR NOT NULL CHECK (kind IN ('crux', 'project')),
+            speaker VARCHAR NOT NULL,
+            quote VARCHAR NOT NULL,
+            start_offset INTEGER NOT NULL,
+            end_offset INTEGER NOT NULL,
+            summary VARCHAR NOT NULL,
+            stance VARCHAR,
+            credence DOUBLE,
+            score DOUBLE NOT NULL,
+            status VARCHAR NOT NULL DEFAULT 'pending'
+                CHECK (status IN ('pending', 'accepted', 'merged', 'rejected')),
+            crux_id BIGINT,
+            project_id BIGINT,
+            reviewed_at TIMESTAMP,
+            created_at TIMESTAMP NOT NULL
+        )""")
+    cur.execute("INSERT INTO candidates_v2 SELECT * FROM candidates")
+    cur.execute("DROP TABLE candidates")
+    cur.execute("ALTER TABLE candidates_v2 RENAME TO candidates")
+
+
+# Migrations 10–19: the agenda views (questions, tags, notes, project plans).
+# A tag is on an entity when its latest event there added it.
+CURRENT_TAGS_VIEW = """
+CREATE VIEW current_tags AS
+SELECT kind, entity_id, tag FROM (
+    SELECT kind, entity_id, tag, added,
+           row_number() OVER (PARTITION BY kind, entity_id, tag ORDER BY id DESC) AS newest
+    FROM tag_events
+) WHERE newest = 1 AND added
+"""
+TAG_LISTS_VIEW = """
+CREATE VIEW tag_lists AS
+SELECT kind, entity_id, list(tag ORDER BY tag) AS tags FROM current_tags GROUP BY kind, entity_id
+"""
+NOTE_SUMMARIES_VIEW = """
+CREATE VIEW note_summaries AS
+SELECT kind, entity_id, count(*) AS n_notes, arg_max(body, id) AS latest_note
+FROM notes GROUP BY kind, entity_id
+"""
+
+
+@migration(10)
+def questions(cur: Cursor) -> None:
+    cur.execute("CREATE SEQUENCE questions_id START 1")
+    cur.execute("""
+        CREATE TABLE questions (
+            id BIGINT PRIMARY KEY DEFAULT nextval('questions_id'),
+            text VARCHAR NOT NULL UNIQUE,
+            created_at TIMESTAMP NOT NULL
+        )""")
+    # NULL: the crux sits under the default question.
+    cur.execute("ALTER TABLE cruxes ADD COLUMN question_id BIGINT")
+
+
+@migration(11)
+def tags_and_notes(cur: Cursor) -> None:
+    for table in ("tag_events", "notes"):
+        cur.execute(f"CREATE SEQUENCE {table}_id START 1")
+    cur.execute("""
+        CREATE TABLE tag_events (
+            id BIGINT PRIMARY KEY DEFAULT nextval('tag_events_id'),
+            kind VARCHAR NOT NULL CHECK (kind IN ('crux', 'project', 'run')),
+            entity_id BIGINT NOT NULL,
+            tag VARCHAR NOT NULL,
+            added BOOLEAN NOT NULL,
+            created_at TIMESTAMP NOT NULL
+        )""")
+    cur.execute("""
+        CREATE TABLE notes (
+            id BIGINT PRIMARY KEY DEFAULT nextval('notes_id'),
+            kind VARCHAR NOT NULL CHECK (kind IN ('project', 'run')),
+            entity_id BIGINT NOT NULL,
+            person_id BIGINT,
+            body VARCHAR NOT NULL,
+            created_at TIMESTAMP NOT NULL
+        )""")
+    for view in (CURRENT_TAGS_VIEW, TAG_LISTS_VIEW, NOTE_SUMMARIES_VIEW):
+        cur.execute(view)
+
+
+@migration(12)
+def project_plans(cur: Cursor) -> None:
+    cur.execute("ALTER TABLE projects ADD COLUMN effort_days DOUBLE")
+    cur.execute("ALTER TABLE projects ADD COLUMN due_date DATE")
+    cur.execute("ALTER TABLE projects ADD COLUMN blind_predictions BOOLEAN DEFAULT false")

@@ -71,3 +71,46 @@ def outcome_for_run(cur: Cursor, run_id: int) -> dict[str, Any] | None:
 def list_evaluations(cur: Cursor, outcome_id: int) -> list[dict[str, Any]]:
     """An outcome's evaluated predictions with whether each update was applied."""
     return cur.all(SELECT_EVALUATIONS, [outcome_id])
+
+
+SELECT_TIMELINE = """
+SELECT o.id AS outcome_id, o.project_id, p.title AS project_title, o.run_id, r.template,
+       o.note, o.created_at,
+       count(e.prediction_id) AS n_evaluations,
+       count(e.prediction_id) FILTER (WHERE e.positive) AS n_positive,
+       (SELECT count(*) FROM credences c WHERE c.outcome_id = o.id) AS n_applied
+FROM outcomes o
+JOIN projects p ON p.id = o.project_id
+JOIN runs r ON r.id = o.run_id
+LEFT JOIN outcome_evaluations e ON e.outcome_id = o.id
+WHERE (? IS NULL OR o.created_at >= ?) AND (? IS NULL OR o.created_at < ?)
+GROUP BY ALL
+ORDER BY o.created_at, o.id
+"""
+# An evaluation matches a tag on its crux, its project or its run.
+SELECT_RESOLVED = """
+SELECT e.outcome_id, o.run_id, e.prediction_id, o.project_id, p.title AS project_title,
+       e.crux_id, who.name AS person_name, pr.p_positive, e.positive,
+       o.created_at AS resolved_at
+FROM outcome_evaluations e
+JOIN outcomes o ON o.id = e.outcome_id
+JOIN predictions pr ON pr.id = e.prediction_id
+JOIN people who ON who.id = e.person_id
+JOIN projects p ON p.id = o.project_id
+WHERE ? IS NULL OR EXISTS (
+    SELECT 1 FROM current_tags t
+    WHERE t.tag = ? AND ((t.kind = 'crux' AND t.entity_id = e.crux_id)
+                      OR (t.kind = 'project' AND t.entity_id = o.project_id)
+                      OR (t.kind = 'run' AND t.entity_id = o.run_id)))
+ORDER BY o.created_at, e.outcome_id, who.name, e.crux_id
+"""
+
+
+def timeline(cur: Cursor, start: Any = None, end: Any = None) -> list[dict[str, Any]]:
+    """Outcomes recorded in [start, end), oldest first, with their counts."""
+    return cur.all(SELECT_TIMELINE, [start, start, end, end])
+
+
+def resolved_predictions(cur: Cursor, tag: str | None = None) -> list[dict[str, Any]]:
+    """Every evaluated prediction with the probability given and whether it came out positive."""
+    return cur.all(SELECT_RESOLVED, [tag, tag])

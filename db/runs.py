@@ -105,3 +105,25 @@ def final_metrics_by_run(cur: Cursor, project_id: int | None = None) -> dict[int
     for r in cur.all(SELECT_ALL_FINAL_METRICS, [project_id, project_id]):
         result.setdefault(r["run_id"], {})[r["name"]] = r["value"]
     return result
+
+
+SELECT_RUN_ROWS = """
+SELECT r.id, r.project_id, p.title AS project_title, r.template, r.status, r.created_at,
+       r.finished_at, coalesce(t.tags, []) AS tags, coalesce(n.n_notes, 0) AS n_notes,
+       n.latest_note, o.id AS outcome_id
+FROM runs r
+LEFT JOIN projects p ON p.id = r.project_id
+LEFT JOIN outcomes o ON o.run_id = r.id
+LEFT JOIN tag_lists t ON t.kind = 'run' AND t.entity_id = r.id
+LEFT JOIN note_summaries n ON n.kind = 'run' AND n.entity_id = r.id
+WHERE (? IS NULL OR p.assignee_id = ?)
+  AND (NOT ? OR (r.status = 'succeeded' AND o.id IS NULL))
+ORDER BY r.id DESC
+"""
+
+
+def run_rows(
+    cur: Cursor, *, assignee_id: int | None = None, awaiting_outcome: bool = False
+) -> list[dict[str, Any]]:
+    """Runs, newest first, with project title, tags, notes and outcome id (database state)."""
+    return cur.all(SELECT_RUN_ROWS, [assignee_id, assignee_id, awaiting_outcome])

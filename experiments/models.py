@@ -9,9 +9,11 @@ network and no local copy) the run fails at once with a clear message.
 
 from __future__ import annotations
 
-import os
+import socket
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import torch
 
@@ -51,18 +53,8 @@ def load_model(
 def _load_hf(name: str, device: str):
     from transformer_lens import TransformerBridge
 
-    is_path = Path(name).expanduser().exists()
+    source = _local_source(name)
     try:
-        if not is_path and os.environ.get("HF_HUB_OFFLINE") != "1":
-            # Fail at once rather than wait on network timeouts when nothing is cached.
-            from huggingface_hub import snapshot_download
-
-            try:
-                snapshot_download(name, local_files_only=True)
-            except Exception:
-                os.environ.setdefault("HF_HUB_ETAG_TIMEOUT", "5")
-                os.environ.setdefault("HF_HUB_DOWNLOAD_TIMEOUT", "10")
-        source = str(Path(name).expanduser()) if is_path else name
         return TransformerBridge.boot_transformers(source, device=device)
     except Exception as exc:
         reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
@@ -70,3 +62,51 @@ def _load_hf(name: str, device: str):
             f"Could not load model {name!r}: {reason}. Use organism:<name> for a built-in "
             "model, a local path, or a Hugging Face name that is cached or reachable."
         ) from None
+
+
+def _local_source(name: str) -> str:
+    """Where to boot ``name`` from: a local folder, or the name itself when the hub answers now.
+
+    A cached model boots from its snapshot folder, so loading it makes no network
+    call; an uncached one fails here at once instead of after the hub client's retries.
+    """
+    path = Path(name).expanduser()
+    if path.exists():
+        return str(path)
+    from huggingface_hub import constants, snapshot_download
+    from huggingface_hub.errors import HFValidationError, LocalEntryNotFoundError
+
+    try:
+        return snapshot_download(name, local_files_only=True)
+    except HFValidationError:
+        raise InvalidInput(
+            f"Model {name!r} is neither organism:<name>, an existing local path, "
+            "nor a valid Hugging Face name (owner/model)."
+        ) from None
+    except LocalEntryNotFoundError:
+        pass
+    where = f"is not in the Hugging Face cache ({constants.HF_HUB_CACHE})"
+    if constants.HF_HUB_OFFLINE:
+        raise InvalidInput(
+            f"Model {name!r} {where} and HF_HUB_OFFLINE is set; download it on a machine "
+            "with network access, or use organism:<name> or a local path."
+        )
+    if not _reachable(constants.ENDPOINT):
+        raise InvalidInput(
+            f"Model {name!r} {where} and {constants.ENDPOINT} cannot be reached from here; "
+            "download it on a machine with network access, or use organism:<name> "
+            "or a local path."
+        )
+    return name
+
+
+def _reachable(url: str, timeout: float = 3.0) -> bool:
+    """Whether a TCP connection to ``url``'s host (or the HTTPS proxy) opens within ``timeout``."""
+    proxy = urllib.request.getproxies().get(urlsplit(url).scheme)
+    target = urlsplit(proxy or url)
+    port = target.port or (443 if target.scheme == "https" else 80)
+    try:
+        socket.create_connection((target.hostname, port), timeout=timeout).close()
+    except OSError:
+        return False
+    return True

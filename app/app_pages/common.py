@@ -13,9 +13,9 @@ from contextlib import contextmanager
 
 import streamlit as st
 
-from cruxes import people, workspace
+from cruxes import annotations, people, workspace
 from cruxes.errors import CruxlabError
-from cruxes.models import Person
+from cruxes.models import Person, TagIn
 
 PERSON_KEY = "person"
 NEW_PERSON_KEY = "_cruxlab_new_person"
@@ -148,3 +148,45 @@ def pick(
 def choose(key: str, value: object) -> None:
     """Make ``value`` the choice of the ``pick`` with this key on the next run."""
     st.session_state[f"_next_{key}"] = value
+
+
+def tags_editor(kind: str, entity_id: int) -> None:
+    """An entity's tags, with a form to add one and to take one off."""
+    store = get_store()
+    tags = annotations.tags_of(store, kind, entity_id)
+    st.markdown("**Tags:** " + (" ".join(f"`{t}`" for t in tags) or "none yet"))
+    with st.form(f"tags_{kind}", clear_on_submit=True):
+        add_col, remove_col = st.columns(2)
+        new = add_col.text_input(
+            "Add a tag", key=f"{kind}_tag_new", help=TagIn.model_fields["tag"].description
+        )
+        gone = remove_col.selectbox(
+            "Take a tag off", [None, *tags], format_func=lambda t: t or "—", key=f"{kind}_tag_off"
+        )
+        if st.form_submit_button("Save tags"):
+            with errors():
+                if new.strip():
+                    tags = annotations.add_tag(store, kind, entity_id, new)
+                if gone:
+                    tags = annotations.remove_tag(store, kind, entity_id, gone)
+                done(f"Tags of {kind} {entity_id}: {', '.join(tags) or 'none'}.")
+
+
+def notes_section(kind: str, entity_id: int) -> None:
+    """A project's or run's markdown notes, oldest first, and a form to add one."""
+    store = get_store()
+    st.markdown("**Notes**")
+    for note in annotations.list_notes(store, kind, entity_id):
+        with st.container(border=True):
+            st.caption(f"{note.person_name or 'unsigned'} · {note.created_at:%Y-%m-%d %H:%M} UTC")
+            st.markdown(note.body)
+    with st.form(f"note_{kind}", clear_on_submit=True):
+        body = st.text_area(
+            "Add a note (Markdown)",
+            key=f"{kind}_note_body",
+            help="Notes are kept as written; a correction is a new note.",
+        )
+        if st.form_submit_button("Add note"):
+            with errors():
+                note = annotations.add_note(store, kind, entity_id, body, person=current_person())
+                done(f"Added note {note.id} to {kind} {entity_id}.")

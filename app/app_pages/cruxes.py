@@ -1,13 +1,10 @@
 """Cruxes: each person's credence, where the crux came from, and what moved it."""
 
-from datetime import UTC, datetime
-
-import altair as alt
 import pandas as pd
 import streamlit as st
 
-from app.app_pages import common
-from cruxes import beliefs, people
+from app.app_pages import charts, common
+from cruxes import beliefs, people, questions
 from cruxes.models import CruxDetail
 
 
@@ -75,19 +72,12 @@ def history_section(detail: CruxDetail) -> None:
     if not detail.history:
         st.caption("No credences yet.")
         return
-    rows = pd.DataFrame(
-        [
-            {
-                "time": h.created_at,
-                "person": h.person_name,
-                "value": h.value,
-                "source": h.source,
-                "cause": h.cause,
-            }
-            for h in detail.history
-        ]
+    rows = charts.history_frame(detail)
+    st.altair_chart(charts.credence_chart(detail), width="stretch")
+    st.caption(
+        "Each point is a change: ● a note, ■ a dialogue, ▲ an outcome (hover for the run). "
+        "Dashed grey: the spread between people (highest minus lowest credence)."
     )
-    st.altair_chart(credence_chart(rows), width="stretch")
     st.dataframe(
         rows.iloc[::-1],
         hide_index=True,
@@ -98,33 +88,6 @@ def history_section(detail: CruxDetail) -> None:
     )
 
 
-def credence_chart(rows: pd.DataFrame) -> alt.LayerChart:
-    """Each person's credence as a step line, held until now; a dot per recorded value."""
-    latest = rows.groupby("person", as_index=False).last()
-    now = datetime.now(UTC).replace(tzinfo=None)  # stored times are naive UTC
-    held = latest.assign(time=max(now, rows["time"].max()))
-    base = alt.Chart(rows).encode(
-        x=alt.X("time:T", title="When"),
-        y=alt.Y("value:Q", title="Credence", scale=alt.Scale(domain=[0, 1])),
-        color=alt.Color("person:N", title="Person"),
-    )
-    steps = (
-        alt.Chart(pd.concat([rows, held]))
-        .mark_line(interpolate="step-after")
-        .encode(x="time:T", y="value:Q", color="person:N")
-    )
-    dots = base.mark_point(filled=True, size=60).encode(
-        tooltip=[
-            "person",
-            "value",
-            "source",
-            "cause",
-            alt.Tooltip("time:T", format="%Y-%m-%d %H:%M"),
-        ]
-    )
-    return steps + dots
-
-
 def reword_section(detail: CruxDetail) -> None:
     crux = detail.crux
     with st.expander("Reword this crux"), st.form("edit_crux"):
@@ -133,6 +96,26 @@ def reword_section(detail: CruxDetail) -> None:
             with common.errors():
                 edited = beliefs.edit_crux(common.get_store(), crux.id, statement, crux.version)
                 common.done(f"Crux {edited.id} is now at version {edited.version}.")
+
+
+def question_section(detail: CruxDetail) -> None:
+    crux = detail.crux
+    every = questions.list_questions(common.get_store())
+    texts = {q.id: q.text for q in every}
+    with st.form("crux_question"):
+        question_id = st.selectbox(
+            "Top-level question",
+            list(texts),
+            index=common.index_of(list(texts), crux.question_id),
+            format_func=texts.get,
+            key="crux_question_id",
+        )
+        if st.form_submit_button("Move under this question"):
+            with common.errors():
+                moved = questions.set_question(
+                    common.get_store(), crux.id, question_id, expected_version=crux.version
+                )
+                common.done(f"Crux {moved.id} now sits under “{texts[question_id]}”.")
 
 
 def render() -> None:
@@ -172,6 +155,8 @@ def render() -> None:
         history_section(detail)
     with right:
         add_credence_form(crux_id)
+        common.tags_editor("crux", crux_id)
+        question_section(detail)
         reword_section(detail)
 
 

@@ -1,11 +1,13 @@
 """Projects: propose, assign and move them along; pre-register predictions before any run."""
 
+from datetime import date
+
 import pandas as pd
 import streamlit as st
 
 from app.app_pages import common
 from cruxes import beliefs, people, predictions, projects, runs
-from cruxes.models import PROJECT_STATUSES, EvidenceCheck, Person, Project
+from cruxes.models import PROJECT_STATUSES, EvidenceCheck, Person, Project, ProjectPlan
 
 OPS = (">", ">=", "<", "<=")
 
@@ -33,21 +35,71 @@ def create_section(statements: dict[int, str], everyone: list[Person]) -> None:
             format_func=lambda n: n or "— none —",
             key="project_mentor",
         )
+        effort, due, blind = plan_fields("new_project")
         if st.form_submit_button("Propose project", type="primary"):
             with common.errors():
                 p = projects.add_project(
-                    common.get_store(), title, summary=summary, crux_ids=crux_ids, mentor=mentor
+                    common.get_store(),
+                    title,
+                    summary=summary,
+                    crux_ids=crux_ids,
+                    mentor=mentor,
+                    effort_days=effort,
+                    due_date=due,
+                    blind_predictions=blind,
                 )
                 common.choose("project", p.id)
                 common.done(f"Added project {p.id} ({p.status}).")
 
 
+def plan_fields(key: str, p: Project | None = None) -> tuple[str | None, date | None, bool]:
+    """Effort (days), due date and the blind toggle, as widgets inside a form."""
+    effort_col, due_col, set_col = st.columns(3)
+    effort = effort_col.text_input(
+        "Effort (days)",
+        value="" if p is None or p.effort_days is None else f"{p.effort_days:g}",
+        key=f"{key}_effort",
+        help=ProjectPlan.model_fields["effort_days"].description + " Leave empty for none.",
+    )
+    has_due = set_col.checkbox(
+        "Has a due date", value=p is not None and p.due_date is not None, key=f"{key}_has_due"
+    )
+    due = due_col.date_input(
+        "Due date", value=p.due_date if p and p.due_date else None, key=f"{key}_due"
+    )
+    blind = st.toggle(
+        "Hide others' predictions until each person has entered theirs",
+        value=p is not None and p.blind_predictions,
+        key=f"{key}_blind",
+        help=ProjectPlan.model_fields["blind_predictions"].description,
+    )
+    return effort.strip() or None, due if has_due else None, blind
+
+
+def plan_section(p: Project) -> None:
+    with st.expander("Plan: effort, due date, blind predictions"), st.form("plan"):
+        effort, due, blind = plan_fields("plan", p)
+        if st.form_submit_button("Save plan"):
+            with common.errors():
+                updated = projects.plan_project(
+                    common.get_store(),
+                    p.id,
+                    effort_days=effort,
+                    due_date=due,
+                    blind_predictions=blind,
+                    expected_version=p.version,
+                )
+                common.done(f"Saved the plan of project {updated.id}.")
+
+
 def overview(p: Project, statements: dict[int, str]) -> None:
     st.header(p.title)
-    status, assignee, mentor = st.columns(3)
+    status, assignee, mentor, effort, due = st.columns(5)
     status.metric("Status", p.status)
     assignee.metric("Assignee", p.assignee_name or "—")
     mentor.metric("Mentor", p.mentor_name or "—")
+    effort.metric("Effort (days)", "—" if p.effort_days is None else f"{p.effort_days:g}")
+    due.metric("Due", "—" if p.due_date is None else f"{p.due_date:%Y-%m-%d}")
     if p.summary:
         st.markdown(common.plain(p.summary))
     st.markdown("**Cruxes it informs**")
@@ -102,7 +154,15 @@ def predictions_section(p: Project) -> None:
             "project's first run started; they can no longer change.",
             icon="🔒",
         )
-    every = predictions.list_predictions(store, p.id, current_only=False)
+    me = common.current_person()
+    every = predictions.list_predictions(store, p.id, current_only=False, viewer=me)
+    hidden = predictions.hidden_count(store, p.id, me)
+    if hidden:
+        st.info(
+            f"{hidden} of others' predictions are hidden until you enter yours on their crux "
+            "(this project keeps predictions blind until they freeze).",
+            icon="🙈",
+        )
     show_all = st.toggle("Show superseded predictions", key="show_superseded")
     shown = every if show_all else [pr for pr in every if pr.is_current]
     if not shown:
@@ -129,7 +189,7 @@ def predictions_section(p: Project) -> None:
             ),
             hide_index=True,
         )
-    checks = predictions.evidence_checks(store, p.id)
+    checks = predictions.evidence_checks(store, p.id, viewer=me)
     if checks:
         st.markdown(
             "**Expected-evidence checks** — P·c₊ + (1−P)·c₋ should equal the credence "
@@ -285,6 +345,9 @@ def render() -> None:
                     "mentor": p.mentor_name or "",
                     "assignee": p.assignee_name or "",
                     "cruxes": ", ".join(map(str, p.crux_ids)),
+                    "effort (days)": p.effort_days,
+                    "due": p.due_date,
+                    "blind": p.blind_predictions,
                     "predictions frozen": p.predictions_frozen_at,
                 }
                 for p in all_projects
@@ -299,9 +362,16 @@ def render() -> None:
     p = next(p for p in all_projects if p.id == project_id)
     overview(p, statements)
     manage_section(p, statements, everyone)
+    plan_section(p)
     st.divider()
     predictions_section(p)
     add_prediction_form(p, statements, everyone)
+    st.divider()
+    tags_col, notes_col = st.columns(2)
+    with tags_col:
+        common.tags_editor("project", p.id)
+    with notes_col:
+        common.notes_section("project", p.id)
 
 
 with common.errors():

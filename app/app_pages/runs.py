@@ -2,7 +2,7 @@
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args, get_origin
 
 import altair as alt
 import pandas as pd
@@ -23,6 +23,11 @@ def config_widget(template_name: str, name: str, field: FieldInfo) -> Any:
     label = name.replace("_", " ")
     low = next((m.ge for m in field.metadata if isinstance(m, Ge)), None)
     high = next((m.le for m in field.metadata if isinstance(m, Le)), None)
+    if get_origin(field.annotation) is Literal:
+        choices = list(get_args(field.annotation))
+        return st.selectbox(
+            label, choices, index=choices.index(field.default), help=field.description, key=key
+        )
     if field.annotation is bool:
         return st.checkbox(label, value=bool(field.default), help=field.description, key=key)
     if field.annotation is int:
@@ -197,6 +202,11 @@ def run_detail(run: RunView) -> None:
     if others:
         st.caption("Other artifacts: " + ", ".join(others) + f" (in {run.folder})")
     history_view(runs.metric_history(store, run.id))
+    tags_col, notes_col = st.columns(2)
+    with tags_col:
+        common.tags_editor("run", run.id)
+    with notes_col:
+        common.notes_section("run", run.id)
     with st.expander("Log (tail)", expanded=run.status != "succeeded"):
         st.code(runs.run_log(store, run.id) or "(empty)", language=None)
 

@@ -66,8 +66,8 @@ from experiments.registry import Metric, template
 
 class Config(PairsConfig):
     heads: str = Field(
-        "1.0,1.1,1.2,1.3",
-        description="The circuit: comma-separated LAYER.HEAD (default: the induction heads).",
+        "0.0,0.1,1.0,1.1,1.2,1.3",
+        description="Comma-separated LAYER.HEAD (default: induction-2l's induction circuit).",
     )
     ablation: Literal["mean", "zero", "resample"] = Field(
         "mean", description="How a head is ablated: mean, zero or resample."

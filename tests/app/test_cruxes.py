@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from cruxes import beliefs
+import json
+
+import pyarrow as pa
+
+from cruxes import beliefs, questions
 
 
 def test_add_credence_defaults_to_you_and_refuses_bad_values(demo_store, open_page, click):
@@ -41,3 +45,29 @@ def test_add_a_crux_by_hand(home, store, open_page, click):
     click(at, "Add crux")
     assert [c.statement for c in beliefs.list_cruxes(store)] == ["Probes find the planted feature."]
     assert at.selectbox(key="crux").value == 1
+
+
+def test_crux_chart_marks_causes_and_spread(demo_store, open_page):
+    at = open_page("cruxes", person="Mara")
+    [chart] = at.get("vega_lite_chart")
+    spec = json.loads(chart.proto.spec)
+    layers = spec["layer"]
+    assert [layer["mark"]["type"] for layer in layers] == ["line", "point", "line"]
+    assert layers[1]["encoding"]["shape"]["field"] == "source"
+    assert layers[2]["mark"]["strokeDash"] == [4, 4]  # the spread between people
+    datasets = {d.name: pa.ipc.open_stream(d.data.data).read_all() for d in chart.proto.datasets}
+    spread = datasets[layers[2]["data"]["name"]].column("spread").to_pylist()
+    # Mara 0.35 then Theo 0.70; the outcome moves Mara to 0.45, then Theo to 0.75 (held to now).
+    assert [round(s, 6) for s in spread] == [0.35, 0.25, 0.3, 0.3]
+
+
+def test_tag_a_crux_and_move_it_under_a_question(demo_store, open_page, click):
+    question = questions.add_question(demo_store, "Do our tools find known circuits?")
+    at = open_page("cruxes", person="Mara")
+    at.text_input(key="crux_tag_new").input("circuits")
+    at.selectbox(key="crux_tag_off").set_value("attention")
+    click(at, "Save tags")
+    assert beliefs.get_crux(demo_store, 1).tags == ["circuits"]
+    at.selectbox(key="crux_question_id").set_value(question.id)
+    click(at, "Move under this question")
+    assert beliefs.get_crux(demo_store, 1).crux.question_id == question.id

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cruxes import beliefs, dialogues, people
+from cruxes import beliefs, dialogues, people, projects, review
 
 TRANSCRIPT = """\
 Ada: I think SAEs find real features in small models; I'd bet 60% they recover planted ones.
@@ -22,7 +22,9 @@ def test_paste_import_then_accept_and_reject(home, store, open_page, click):
 
     [row] = dialogues.list_dialogues(store)
     assert (row["id"], row["title"], row["n_turns"]) == (1, "SAE features", 3)
-    assert at.success[0].value.startswith("Imported dialogue 1 (SAE features): 3 turns")
+    assert (
+        at.success[0].value == "Imported dialogue 1 (SAE features, plain): 3 turns, 3 candidates."
+    )
     assert [(p.name, p.role) for p in people.list_people(store)] == [
         ("Ada", "scholar"),
         ("Ben", "scholar"),
@@ -70,7 +72,7 @@ def test_upload_imports_a_text_file(home, store, open_page, click):
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "looks binary"),
         (b"Ada: caf\xe9 is \xff not UTF-8", "is not UTF-8 text"),
         (b"   \n", "The transcript is empty."),
-        (b"no speakers in this text at all", "No turns found"),
+        (b"no speakers in this text at all", "No dialogue turns found"),
     ],
 )
 def test_bad_upload_shows_an_error_and_writes_nothing(
@@ -81,3 +83,76 @@ def test_bad_upload_shows_an_error_and_writes_nothing(
     click(at, "Import uploaded dialogue")
     assert [e.value for e in at.error] and message in at.error[0].value
     assert dialogues.list_dialogues(store) == []
+
+
+LESSWRONG = """\
+Ana
+
+I doubt that sparse autoencoder features are faithful to the model's computation, maybe 20%.
+
+Ben
+
+We could train a toy model with planted features and measure how many the SAE recovers.
+"""
+
+
+def test_merge_a_candidate_into_a_known_crux_and_link_a_project(home, store, open_page, click):
+    first = dialogues.import_dialogue(store, TRANSCRIPT)
+    known = next(c for c in first.candidates if c.kind == "crux" and c.speaker == "Ben")
+    crux = review.accept_candidate(store, known.id, statement="SAE features are faithful.")
+    people.add_person(store, "Ana", "scholar")
+
+    at = open_page("dialogues")
+    at.text_area(key="paste_text").input(LESSWRONG)
+    click(at, "Import pasted dialogue")
+    assert at.success[0].value.startswith("Imported dialogue 2 (Dialogue: Ana & Ben, lesswrong)")
+    pending = {c.kind: c for c in dialogues.list_candidates(store, 2, "pending")}
+    doubt, project = pending["crux"], pending["project"]
+    assert at.radio(key=f"merge_target_{doubt.id}").options == [
+        f"crux {crux.id} · SAE features are faithful."
+    ]
+    assert at.multiselect(key=f"links_{project.id}").value == [crux.id]
+
+    at.checkbox(key=f"record_{doubt.id}").check()
+    at.button(key=f"merge_{doubt.id}").click().run()
+    assert not at.exception and not at.error
+    assert at.success[0].value == f"Merged candidate {doubt.id} into crux {crux.id}."
+    detail = beliefs.get_crux(store, crux.id)
+    assert [(m.speaker, m.status) for m in detail.mentions] == [
+        ("Ben", "accepted"),
+        ("Ana", "merged"),
+    ]
+    assert detail.current == {"Ana": 0.2}
+
+    at.button(key=f"accept_{project.id}").click().run()
+    assert not at.exception and not at.error
+    [made] = projects.list_projects(store)
+    assert made.crux_ids == [crux.id]
+    [transcript] = at.get("html")
+    assert transcript.proto.body.count('<mark class="accepted"') == 2
+    assert '<mark class="pending"' not in transcript.proto.body
+
+
+def test_pending_quotes_are_highlighted_and_speakers_can_be_renamed_and_mapped(
+    home, store, open_page, click
+):
+    people.add_person(store, "Ada Lovelace", "mentor")
+    dialogues.import_dialogue(store, TRANSCRIPT)
+    at = open_page("dialogues")
+    [transcript] = at.get("html")
+    assert transcript.proto.body.count('<mark class="pending"') == 3
+
+    at.selectbox(key="speaker_label").set_value("Ada")
+    at.text_input(key="speaker_new").input("Ada L.")
+    click(at, "Rename")
+    assert at.success[0].value == "Renamed Ada to 'Ada L.'."
+    at.selectbox(key="speaker_label").set_value("Ada L.")
+    at.selectbox(key="speaker_person").set_value("Ada Lovelace")
+    click(at, "Map to person")
+    assert dialogues.get_dialogue(store, 1).speakers == {"Ada L.": "Ada Lovelace", "Ben": None}
+
+    at.selectbox(key="speaker_label").set_value("Ben")
+    at.text_input(key="speaker_new").input("Ada L.")
+    click(at, "Rename")
+    assert at.error[0].value.startswith("Dialogue 1 already has a speaker 'Ada L.'")
+    assert "<b>Ben:</b>" in at.get("html")[0].proto.body

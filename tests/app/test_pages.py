@@ -2,12 +2,30 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
 
 from cruxes import people
+from cruxes.workspace import open_store
+from tests.bench.generate import generate
 
-PAGES = ["dialogues", "cruxes", "projects", "runs", "outcomes"]
-TITLES = {page: page.capitalize() for page in PAGES}
+TITLES = {
+    "dashboard": "Dashboard",
+    "disagreement": "Disagreement",
+    "calibration": "Calibration",
+    "priorities": "Next projects",
+    "board": "Board",
+    "scholar": "Scholar",
+    "coverage": "Coverage",
+    "dialogues": "Dialogues",
+    "cruxes": "Cruxes",
+    "projects": "Projects",
+    "runs": "Runs",
+    "outcomes": "Outcomes",
+}
+PAGES = list(TITLES)
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -31,7 +49,9 @@ def test_page_renders_the_demo(demo_home, open_page, page):
     text = _texts(at)
     if page == "dialogues":
         assert at.selectbox(key="dialogue").value == 1
-        assert "**Mara:**" in text and "**Theo:**" in text
+        [transcript] = at.get("html")
+        assert "<b>Mara:</b>" in transcript.proto.body and "<b>Theo:</b>" in transcript.proto.body
+        assert transcript.proto.body.count('<mark class="accepted"') == 2
     elif page == "cruxes":
         assert {m.label: m.value for m in at.metric} == {"Mara": "0.45", "Theo": "0.75"}
         [chart] = at.get("vega_lite_chart")
@@ -62,3 +82,19 @@ def test_add_a_person_in_the_sidebar_and_become_them(home, store, open_page, cli
     click(at, "Add person")
     assert at.error[0].value == "A person named 'ada' already exists."
     assert len(people.list_people(store)) == 1
+
+
+@pytest.fixture(scope="module")
+def generated_template(tmp_path_factory) -> Path:
+    """A home filled by the benchmark generator at a tenth of its size, once per module."""
+    path = tmp_path_factory.mktemp("generated") / "home"
+    generate(open_store(path), scale=0.1)
+    return path
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_renders_a_generated_data_set(generated_template, home, open_page, page):
+    shutil.copytree(generated_template, home)
+    at = open_page(page, person="Person 3")
+    assert [t.value for t in at.title] == [TITLES[page]]
+    assert not at.error

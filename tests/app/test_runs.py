@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from cruxes import projects, runs
+import pytest
+
+from cruxes import annotations, projects, runs
+from experiments.registry import get_template, templates
 
 
 def test_start_a_run_from_the_generated_form(demo_store, open_page, click):
@@ -50,3 +53,41 @@ def test_a_proposed_project_cannot_start_a_run(demo_store, open_page, click):
         f"Project {proposed.id} is proposed; assign it to a scholar first before starting runs."
     )
     assert [r.id for r in runs.list_runs(demo_store)] == [1]
+
+
+def test_notes_and_tags_on_a_run(demo_store, open_page, click):
+    at = open_page("runs", person="Theo")
+    assert at.selectbox(key="run").value == 1
+    demo_note = "The **layer-1** heads stand out in the heatmap, as the organism promises."
+    assert demo_note in [m.value for m in at.markdown]
+    at.text_input(key="run_tag_new").input("organism")
+    click(at, "Save tags")
+    at.text_area(key="run_note_body").input("Seed 0 only.")
+    click(at, "Add note")
+    assert annotations.tags_of(demo_store, "run", 1) == ["organism"]
+    assert [n.body for n in annotations.list_notes(demo_store, "run", 1)] == [
+        demo_note,
+        "Seed 0 only.",
+    ]
+
+
+@pytest.mark.parametrize("name", [t.name for t in templates()])
+def test_the_form_offers_every_config_field_with_its_default(demo_store, open_page, name):
+    at = open_page("runs")
+    at.selectbox(key="template").set_value(name).run()
+    assert not at.exception, at.exception
+    prefix = f"config_{name}_"
+    shown = {
+        w.key.removeprefix(prefix): w.value
+        for w in [*at.number_input, *at.text_input, *at.selectbox, *at.checkbox]
+        if w.key and w.key.startswith(prefix)
+    }
+    fields = get_template(name).config.model_fields
+    assert shown == {field_name: field.default for field_name, field in fields.items()}
+
+
+def test_a_choice_field_is_a_selectbox_of_its_choices(demo_store, open_page):
+    at = open_page("runs")
+    at.selectbox(key="template").set_value("linear_probe").run()
+    control = at.selectbox(key="config_linear_probe_control")
+    assert (control.options, control.value) == (["shuffled", "token_type"], "shuffled")

@@ -14,6 +14,20 @@ Mara: We could test whether the best head's induction score beats 0.5 on the org
 """
 
 
+def predict(p: float, if_positive: float, if_negative: float) -> list[str]:
+    """Options of `cruxlab prediction add` for max_induction_score > 0.5."""
+    rule = ["--metric", "max_induction_score", "--op", ">", "--threshold", "0.5"]
+    return [
+        *rule,
+        "--p-positive",
+        str(p),
+        "--if-positive",
+        str(if_positive),
+        "--if-negative",
+        str(if_negative),
+    ]
+
+
 def cli(*args: str, expect: int = 0):
     proc = subprocess.run([CRUXLAB, *args], capture_output=True, text=True, timeout=600)
     assert proc.returncode == expect, (args, proc.stdout, proc.stderr)
@@ -53,45 +67,10 @@ def test_dialogue_to_belief_update(home, tmp_path, trained_organisms):
     project = js("project", "add", "Score the organism", "--crux", cid, "--mentor", "Mara")
     pid = str(project["id"])
     assert js("project", "assign", pid, "Theo")["status"] == "assigned"
-    pred = js(
-        "prediction",
-        "add",
-        pid,
-        cid,
-        "Mara",
-        "--metric",
-        "max_induction_score",
-        "--op",
-        ">",
-        "--threshold",
-        "0.5",
-        "--p-positive",
-        "0.5",
-        "--if-positive",
-        "0.4",
-        "--if-negative",
-        "0.2",
-    )
+    mara = ["prediction", "add", pid, cid, "Mara", *predict(0.5, 0.4, 0.2)]
+    pred = js(*mara)
     assert pred["evidence_check"]["implied_prior"] == pytest.approx(0.3)
-    js(
-        "prediction",
-        "add",
-        pid,
-        cid,
-        "Theo",
-        "--metric",
-        "max_induction_score",
-        "--op",
-        ">",
-        "--threshold",
-        "0.5",
-        "--p-positive",
-        "0.9",
-        "--if-positive",
-        "0.75",
-        "--if-negative",
-        "0.25",
-    )
+    js("prediction", "add", pid, cid, "Theo", *predict(0.9, 0.75, 0.25))
 
     assert (
         "no parameter 'nope'"
@@ -101,29 +80,7 @@ def test_dialogue_to_belief_update(home, tmp_path, trained_organisms):
     run = js("run", "start", pid, "induction_heads", "--set", "n_sequences=16", "--wait")
     assert run["status"] == "succeeded"
     assert run["metrics"]["max_induction_score"] > 0.5
-    assert (
-        "frozen"
-        in cli(
-            "prediction",
-            "add",
-            pid,
-            cid,
-            "Mara",
-            "--metric",
-            "max_induction_score",
-            "--op",
-            ">",
-            "--threshold",
-            "0.5",
-            "--p-positive",
-            "0.5",
-            "--if-positive",
-            "0.4",
-            "--if-negative",
-            "0.2",
-            expect=2,
-        ).stderr
-    )
+    assert "frozen" in cli(*mara, expect=2).stderr
     shown = js("run", "show", str(run["id"]))
     assert {h["name"] for h in shown["history"]} >= {"max_induction_score", "n_induction_heads"}
 
@@ -158,3 +115,52 @@ def test_demo_is_idempotent_and_lists_are_json_arrays(demo_home):
     assert len(cruxes) == 2
     first = js("crux", "show", str(cruxes[0]["id"]))
     assert any(h["source"] == "outcome" for h in first["history"])
+
+
+LESSWRONG = """\
+Opening positions
+Ana
+
+I doubt that sparse autoencoder features are faithful to the model's computation, maybe 20%.
+
+Ben
+
+We could train a toy model with planted features and measure how many the SAE recovers.
+"""
+
+
+def test_formats_speakers_and_merging_through_the_cli(home, tmp_path):
+    first = tmp_path / "first.txt"
+    first.write_text("Cleo: I think SAE features are faithful to what the model computes, 60%.\n")
+    second = tmp_path / "second.md"
+    second.write_text(LESSWRONG)
+    js("person", "add", "Ana Lopez", "--role", "scholar")
+
+    refused = cli("dialogue", "import", str(second), "--format", "markdown", expect=2)
+    assert refused.stderr == (
+        "error: No turns found in markdown format: expected `**Name**`, `**Name:** text` "
+        "or `### Name` headers.\n"
+    )
+    js("dialogue", "import", str(first))
+    [crux_candidate, *_] = js("candidate", "list", "--dialogue", "1")
+    crux = js("candidate", "accept", str(crux_candidate["id"]))
+    imported = js("dialogue", "import", str(second))
+    assert (imported["format"], imported["speakers"]) == ("lesswrong", {"Ana": None, "Ben": None})
+
+    js("dialogue", "speaker", "rename", "2", "Ana", "Ana L")
+    mapped = js("dialogue", "speaker", "map", "2", "Ana L", "Ana Lopez")
+    assert mapped == {"Ana L": "Ana Lopez", "Ben": None}
+    pending = js("candidate", "list", "--dialogue", "2")
+    doubt = next(c for c in pending if c["kind"] == "crux")
+    assert doubt["speaker"] == "Ana L"
+    assert [s["crux_id"] for s in doubt["similar"]] == [crux["id"]]
+    shown = cli("candidate", "show", str(doubt["id"])).stdout
+    assert f"≈ crux {crux['id']} (" in shown and "»I doubt that sparse" in shown
+
+    js("candidate", "merge", str(doubt["id"]), str(crux["id"]), "--record-credence")
+    detail = js("crux", "show", str(crux["id"]))
+    assert detail["current"] == {"Ana Lopez": 0.2}
+    again = cli("candidate", "merge", str(doubt["id"]), str(crux["id"]), expect=2)
+    assert (
+        again.stderr == f"error: Candidate {doubt['id']} was already merged (crux {crux['id']}).\n"
+    )

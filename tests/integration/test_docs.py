@@ -15,22 +15,27 @@ from tests.conftest import CRUXLAB
 README = (Path(__file__).parents[2] / "README.md").read_text()
 
 
-def cli_commands() -> list[str]:
-    command = typer.main.get_command(app)
+def cli_commands(command=None, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Every command as its path of names, e.g. ("dialogue", "speaker", "rename")."""
+    command = command or typer.main.get_command(app)
     names = []
     for name, sub in command.commands.items():
-        subs = getattr(sub, "commands", None)
-        names += [f"cruxlab {name} {s}" for s in subs] if subs else [f"cruxlab {name}"]
+        if getattr(sub, "commands", None):
+            names += cli_commands(sub, (*path, name))
+        else:
+            names.append((*path, name))
     return names
 
 
 def test_every_cli_command_is_documented():
-    block = README.split("### The CLI", 1)[1].split("## The rules", 1)[0]
-    for name in cli_commands():
-        group, _, sub = name.removeprefix("cruxlab ").partition(" ")
+    block = README.split("### The CLI", 1)[1].split("## From dialogues", 1)[0]
+    for *group, last in cli_commands():
         # "cruxlab run start ... | show RUN_ID | list" documents run start, show and list.
-        pattern = rf"^cruxlab {group}\b[^\n]*\b{sub}\b" if sub else rf"^cruxlab\b[^\n]*\b{group}\b"
-        assert re.search(pattern, block, re.M), f"{name} is not in the README's CLI section"
+        prefix = " ".join(["cruxlab", *group])
+        pattern = rf"^{prefix}\b[^\n]*\b{last}\b"
+        assert re.search(pattern, block, re.M), (
+            f"{prefix} {last} is not in the README's CLI section"
+        )
 
 
 def test_every_template_metric_and_organism_is_documented():

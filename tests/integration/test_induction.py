@@ -3,16 +3,9 @@
 import numpy as np
 import pytest
 
-from cruxes import people, projects, runs
+from cruxes import runs
 from experiments.models import load_model
 from experiments.organisms import training_summary
-
-
-@pytest.fixture
-def project(store, trained_organisms):
-    people.add_person(store, "Ben", "scholar")
-    p = projects.add_project(store, "Find induction heads")
-    return projects.assign(store, p.id, "Ben")
 
 
 def test_organism_is_trained_once_and_then_loads_fast(trained_organisms):
@@ -32,7 +25,7 @@ def test_induction_heads_found_in_layer_1(store, project):
     assert scores.shape == prev.shape == (2, 4)
     # Layer-1 heads do induction; layer-0 heads do not.
     assert scores[1].max() > 0.6
-    assert scores[0].max() < 0.1
+    assert scores[0].max() < 0.15
     assert scores[1].max() - scores[0].max() > 0.5
     # The previous-token head that feeds them sits in layer 0.
     assert prev[0].max() > 0.4 and prev[0].max() > prev[1].max()

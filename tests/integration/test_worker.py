@@ -4,21 +4,12 @@ import json
 import os
 import subprocess
 
-import pytest
-
-from cruxes import people, projects, runs
+from cruxes import projects, runs
 from db import runs as runs_table
 from experiments import runs as run_model
 from experiments.folders import RunFolder
 from experiments.registry import get_template
 from tests.conftest import CRUXLAB
-
-
-@pytest.fixture
-def project(store, trained_organisms):
-    people.add_person(store, "Ben", "scholar")
-    p = projects.add_project(store, "Worker checks")
-    return projects.assign(store, p.id, "Ben")
 
 
 def test_failing_run_keeps_its_error_and_log_and_records_no_metrics(store, project):

@@ -3,9 +3,9 @@
 import pytest
 
 from cruxes import beliefs, dialogues, people, review
-from cruxes.dialogues import parse_plain
 from cruxes.errors import Conflict, InvalidInput
 from cruxes.extract import CandidateOut, ExtractionResult, extract_rules, verify_quotes
+from cruxes.formats import parse
 from cruxes.models import Turn
 
 TRANSCRIPT = """\
@@ -18,7 +18,7 @@ Ana: Fine.
 
 
 def test_turns_have_speakers_and_exact_offsets():
-    turns = parse_plain(TRANSCRIPT)
+    turns = parse(TRANSCRIPT).turns
     assert [t.speaker for t in turns] == ["Ana", "Ben", "Ana"]
     assert TRANSCRIPT[turns[0].start : turns[0].end].startswith("I think linear probes")
     assert TRANSCRIPT[turns[1].start : turns[1].end] == (
@@ -65,7 +65,7 @@ def test_speakers_become_people_on_request(store):
     [
         ("", "empty"),
         ("   \n\n", "empty"),
-        ("no speakers here at all", "No turns found"),
+        ("no speakers here at all", "No dialogue turns found"),
         ("Ana: hi\x00there", "binary"),
     ],
 )
@@ -78,9 +78,15 @@ def test_bad_transcripts_are_refused_and_nothing_written(store, text, message):
 def test_oversized_and_non_text_files_are_refused(tmp_path, monkeypatch):
     big = tmp_path / "big.txt"
     big.write_text("Ana: " + "x" * 100)
-    monkeypatch.setattr(dialogues, "MAX_BYTES", 50)
-    with pytest.raises(InvalidInput, match="larger than"):
+    monkeypatch.setenv("CRUXLAB_MAX_DIALOGUE_MB", "0.00005")  # 52 bytes
+    with pytest.raises(InvalidInput, match="larger than 5e-05 MB; split it, or raise"):
         dialogues.read_text_file(big)
+    with pytest.raises(InvalidInput, match="The transcript is larger than"):
+        dialogues.check_text("Ana: " + "x" * 100)
+    monkeypatch.setenv("CRUXLAB_MAX_DIALOGUE_MB", "lots")
+    with pytest.raises(InvalidInput, match="must be a positive number of megabytes"):
+        dialogues.read_text_file(big)
+    monkeypatch.delenv("CRUXLAB_MAX_DIALOGUE_MB")
     latin = tmp_path / "latin.txt"
     latin.write_bytes("Ana: caf\xe9".encode("latin-1"))
     with pytest.raises(InvalidInput, match="not UTF-8"):
@@ -160,13 +166,17 @@ def test_quotes_that_are_not_verbatim_are_dropped():
 
 
 def test_rule_extractor_reads_stance_and_credence():
-    text = "Ben: I'm not sure SAEs will scale.\nAna: Very likely they help with auditing."
+    text = (
+        "Ben: I'm not sure sparse autoencoders will scale to frontier models.\n"
+        "Ana: Very likely they help auditors find hidden goals in deployed models."
+    )
     turns = [
         Turn(idx=i, speaker=t.speaker, start=t.start, end=t.end, text=text[t.start : t.end])
-        for i, t in enumerate(parse_plain(text))
+        for i, t in enumerate(parse(text).turns)
     ]
     result = extract_rules(text, turns)
-    assert [(c.speaker, c.stance, c.credence) for c in result.cruxes] == [
+    in_order = sorted(result.cruxes, key=lambda c: c.start_offset)
+    assert [(c.speaker, c.stance, c.credence) for c in in_order] == [
         ("Ben", "unsure", None),
         ("Ana", "for", 0.9),
     ]
