@@ -9,6 +9,8 @@ positive, c₋ if negative. Applying an outcome appends those credences with
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 from cruxes.models import Credence, Evaluation, Outcome, RunView
 from cruxes.people import resolve
 from cruxes.predictions import list_predictions
@@ -90,9 +92,11 @@ def get_outcome(store: Store, outcome_id: int) -> Outcome:
 def list_outcomes(store: Store, project_id: int | None = None) -> list[Outcome]:
     """Outcomes, oldest first, with their evaluations."""
     with store.cursor() as cur:
-        return [
-            _require_outcome(cur, r["id"]) for r in outcomes_table.list_outcomes(cur, project_id)
-        ]
+        rows = outcomes_table.list_outcomes(cur, project_id)
+        evaluations: dict[int, list[Evaluation]] = defaultdict(list)
+        for e in outcomes_table.list_evaluations(cur, project_id=project_id):
+            evaluations[e["outcome_id"]].append(Evaluation(**e))
+    return [Outcome(**r, evaluations=evaluations[r["id"]]) for r in rows]
 
 
 def runs_awaiting_outcome(store: Store, project_id: int) -> list[RunView]:

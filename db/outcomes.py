@@ -22,11 +22,12 @@ SELECT e.*, p.name AS person_name, c.statement AS crux_statement,
        EXISTS (SELECT 1 FROM credences cr WHERE cr.outcome_id = e.outcome_id
                AND cr.crux_id = e.crux_id AND cr.person_id = e.person_id) AS applied
 FROM outcome_evaluations e
+JOIN outcomes o ON o.id = e.outcome_id
 JOIN people p ON p.id = e.person_id
 JOIN cruxes c ON c.id = e.crux_id
 JOIN predictions pr ON pr.id = e.prediction_id
-WHERE e.outcome_id = ?
-ORDER BY e.crux_id, p.name
+WHERE (? IS NULL OR e.outcome_id = ?) AND (? IS NULL OR o.project_id = ?)
+ORDER BY e.outcome_id, e.crux_id, p.name
 """
 
 
@@ -68,9 +69,11 @@ def outcome_for_run(cur: Cursor, run_id: int) -> dict[str, Any] | None:
     return cur.one(SELECT_OUTCOME_FOR_RUN, [run_id])
 
 
-def list_evaluations(cur: Cursor, outcome_id: int) -> list[dict[str, Any]]:
-    """An outcome's evaluated predictions with whether each update was applied."""
-    return cur.all(SELECT_EVALUATIONS, [outcome_id])
+def list_evaluations(
+    cur: Cursor, outcome_id: int | None = None, project_id: int | None = None
+) -> list[dict[str, Any]]:
+    """Evaluated predictions (of one outcome, one project's, or all) and whether applied."""
+    return cur.all(SELECT_EVALUATIONS, [outcome_id, outcome_id, project_id, project_id])
 
 
 SELECT_TIMELINE = """
