@@ -71,7 +71,7 @@ from pydantic import Field
 
 from db.errors import InvalidInput
 from experiments.organisms import bos_token, induction_pairs, require_induction_fits
-from experiments.registry import TemplateConfig
+from experiments.registry import ModelConfig
 
 # The activation families the engine patches, by TransformerLens hook name.
 RESID_PRE = "blocks.{layer}.hook_resid_pre"  # (batch, pos, d_model)
@@ -339,13 +339,9 @@ def induction_prompt_pairs(
     return PromptPairs(clean, corrupted, metric, clean_value, corrupted_value)
 
 
-class PairsConfig(TemplateConfig):
+class PairsConfig(ModelConfig):
     """The settings every patching template shares: model, prompt pairs, chunking."""
 
-    model: str = Field(
-        "organism:induction-2l",
-        description="organism:<name>, a Hugging Face model name, or a local path.",
-    )
     seq_len: int = Field(8, ge=2, le=1024, description="Length L of the repeated random sequence.")
     n_prompts: int = Field(8, ge=1, le=1024, description="How many clean/corrupted prompt pairs.")
     chunk_size: int = Field(

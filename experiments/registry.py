@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from db.errors import InvalidInput, NotFound
 
@@ -23,6 +23,15 @@ class TemplateConfig(BaseModel):
     """Base class for template configs: unknown keys are refused, values are checked."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+class ModelConfig(TemplateConfig):
+    """A config for a template that runs on a model."""
+
+    model: str = Field(
+        "organism:induction-2l",
+        description="organism:<name>, a Hugging Face model name, or a local path.",
+    )
 
 
 @dataclass(frozen=True)

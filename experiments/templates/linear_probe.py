@@ -71,14 +71,10 @@ import torch
 from pydantic import Field
 
 from experiments.organisms import bos_token, induction_batch, require_induction_fits
-from experiments.registry import Metric, TemplateConfig, template
+from experiments.registry import Metric, ModelConfig, template
 
 
-class Config(TemplateConfig):
-    model: str = Field(
-        "organism:induction-2l",
-        description="organism:<name>, a Hugging Face model name, or a local path.",
-    )
+class Config(ModelConfig):
     seq_len: int = Field(16, ge=2, le=1024, description="Length of r in BOS + r + r / r'.")
     n_sequences: int = Field(
         128, ge=8, le=65536, description="Sequences; half repeat r, half continue afresh."

@@ -49,15 +49,11 @@ from pydantic import Field
 
 from db.errors import InvalidInput
 from experiments.organisms import task_batch, task_loss
-from experiments.registry import Metric, TemplateConfig, template
+from experiments.registry import Metric, ModelConfig, template
 from experiments.sae import SparseAutoencoder, train_sae
 
 
-class Config(TemplateConfig):
-    model: str = Field(
-        "organism:induction-2l",
-        description="organism:<name>, a Hugging Face model name, or a local path.",
-    )
+class Config(ModelConfig):
     hook: str = Field(
         "blocks.1.hook_resid_pre",
         description="Hook point whose activations the SAE reconstructs (one vector per token).",

@@ -14,10 +14,19 @@ import torch
 import tests.bench as package
 
 
+def cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo") as fh:
+            names = [line.split(":", 1)[1].strip() for line in fh if line.startswith("model name")]
+    except OSError:
+        names = []
+    return names[0] if names else platform.processor() or platform.machine()
+
+
 def machine() -> str:
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
     cores = len(os.sched_getaffinity(0))
-    cpu = platform.processor() or platform.machine()
+    cpu = cpu_name()
     return f"{cpu}, {cores} cores, {gpu}, torch {torch.__version__}"
 
 

@@ -8,6 +8,8 @@ from experiments.registry import Metric, TemplateConfig, get_template, template,
 
 
 def test_registering_a_name_twice_raises():
+    get_template("induction_heads")  # the real one, registered when templates are discovered
+
     class Config(TemplateConfig):
         x: int = Field(1, description="x")
 
