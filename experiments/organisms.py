@@ -167,7 +167,8 @@ def load_organism(name: str, cache_dir: Path, progress: Progress | None = None):
         else:
             progress(0.0, f"training organism:{name} (first use; cached afterwards)")
             started = time.perf_counter()
-            with torch.random.fork_rng(devices=[]):
+            # Training needs gradients whatever the caller's grad mode.
+            with torch.random.fork_rng(devices=[]), torch.enable_grad():
                 summary = org.train(model, org.settings, progress)
             summary["train_seconds"] = round(time.perf_counter() - started, 2)
             folder.mkdir(parents=True, exist_ok=True)

@@ -41,9 +41,10 @@ faster, which is why it exists beside TransformerLens:
   passed as ``position_ids`` without a batch axis, so rotary tables broadcast over
   the copies.) On a 12-layer model this skips about half the layer compute of a
   layer-by-layer sweep.
-* **The metric reads only the positions it needs.** A hook before the unembedding
-  keeps just the answer positions, so the vocabulary projection — a third of GPT-2
-  small's weights — runs on a few positions instead of all of them.
+* **The metric reads only what it needs.** The forward stops at the unembedding's
+  input; the logit difference at the answer positions is that input dotted with
+  ``W_U[:, correct] − W_U[:, wrong]``, so the vocabulary projection — a third of
+  GPT-2 small's weights — never runs.
 * **Memory stays bounded.** ``chunk_size`` caps the copies per forward; activations
   grow with ``chunk_size × n_prompts``.
 
@@ -61,6 +62,7 @@ works; the tests build tiny ``TransformerBridge`` models.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -107,6 +109,21 @@ class LogitDiff:
         right = logits.gather(-1, self.correct.expand(shape).unsqueeze(-1))
         wrong = logits.gather(-1, self.wrong.expand(shape).unsqueeze(-1))
         return (right - wrong)[..., 0].mean(dim=(-2, -1))
+
+    def from_unembed_input(
+        self, resid: torch.Tensor, W_U: torch.Tensor, b_U: torch.Tensor | None
+    ) -> torch.Tensor:
+        """Score ``(..., batch, pos, d_model)`` unembedding inputs with two columns of ``W_U``.
+
+        The same numbers as unembedding every position and calling the metric, without
+        the ``d_model × d_vocab`` projection: ``(...)``.
+        """
+        index = self.positions.unsqueeze(-1).expand(*resid.shape[:-2], -1, resid.shape[-1])
+        picked = resid.gather(-2, index)  # (..., batch, k, d_model)
+        diff = torch.einsum("...bkd,dbk->...bk", picked, W_U[:, self.correct] - W_U[:, self.wrong])
+        if b_U is not None:
+            diff = diff + (b_U[self.correct] - b_U[self.wrong])
+        return diff.mean(dim=(-2, -1))
 
     def of_full_logits(self, logits: torch.Tensor) -> torch.Tensor:
         """Score a plain forward's ``(batch, pos, d_vocab)`` logits (a scalar)."""
@@ -190,14 +207,29 @@ def run_metric(
     hooks: list | None = None,
     copies: int = 1,
 ) -> torch.Tensor:
-    """The metric on the ``copies`` that ``hooks`` make of the ``tokens`` run: ``(copies,)``."""
+    """The metric on the ``copies`` that ``hooks`` make of the ``tokens`` run: ``(copies,)``.
+
+    The forward stops at the unembedding's input; the metric needs two of its columns.
+    """
     batch, n_pos = tokens.shape
-    hooks = [*(hooks or []), (UNEMBED_IN, _selector(metric.positions))]
+    captured: list[torch.Tensor] = []
+
+    def capture(resid: torch.Tensor, hook: Any) -> None:
+        captured.append(resid)
+        raise _Stop
+
     # Positions without a batch axis, so rotary tables broadcast over the copies.
     positions = torch.arange(n_pos, device=tokens.device)[None]
-    with torch.no_grad():
-        logits = model.run_with_hooks(tokens, fwd_hooks=hooks, position_ids=positions)
-    return metric(logits.view(copies, batch, *logits.shape[1:]))  # (copies,)
+    with torch.no_grad(), contextlib.suppress(_Stop):
+        model.run_with_hooks(
+            tokens, fwd_hooks=[*(hooks or []), (UNEMBED_IN, capture)], position_ids=positions
+        )
+    resid = captured[0].view(copies, batch, n_pos, -1)  # (copies, batch, pos, d_model)
+    return metric.from_unembed_input(resid, model.W_U, model.b_U)  # (copies,)
+
+
+class _Stop(Exception):
+    """Raised by a hook to end a forward pass once it has what it needs."""
 
 
 def _expander(copies: int):
@@ -219,18 +251,6 @@ def _writer(mask: torch.Tensor, source: torch.Tensor):
         return torch.where(keep, source.to(act.dtype), act).flatten(0, 1)
 
     return write
-
-
-def _selector(positions: torch.Tensor):
-    """A hook keeping only the metric's ``(batch, k)`` positions before the unembedding."""
-
-    def select(resid: torch.Tensor, hook: Any) -> torch.Tensor:
-        batch, k = positions.shape
-        resid = resid.view(-1, batch, *resid.shape[1:])  # (copies, batch, pos, d_model)
-        index = positions.view(1, batch, k, 1).expand(resid.shape[0], -1, -1, resid.shape[-1])
-        return resid.gather(2, index).flatten(0, 1)  # (copies · batch, k, d_model)
-
-    return select
 
 
 def patch_resid_pre(

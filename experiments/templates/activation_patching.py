@@ -25,10 +25,11 @@ one head at one position (layer × position × head).
 
 Why not ``transformer_lens.patching``? It runs one forward pass per patch. The
 batched engine in ``experiments.patching`` stacks many patched copies in one
-forward and computes logits at the answer positions only; it gives the same
+forward and reads the logit difference off two columns of ``W_U`` at the answer
+positions instead of unembedding every position; it gives the same
 numbers (a test compares them to ``get_act_patch_resid_pre``,
 ``get_act_patch_attn_head_out_all_pos`` and ``get_act_patch_attn_head_out_by_pos``
-to 1e-5) 2.5–4× faster on a 2-core CPU (``make bench``, README).
+to 1e-5) several times faster (``make bench``; the README has the table).
 
 Metrics and signs
 -----------------

@@ -44,6 +44,23 @@ def test_start_a_run_from_the_generated_form(demo_store, open_page, click):
     )
 
 
+@pytest.mark.parametrize("name", [t.name for t in templates() if t.name != "induction_heads"])
+def test_every_template_runs_from_the_app_with_its_defaults(demo_store, open_page, click, name):
+    at = open_page("runs")
+    at.selectbox(key="template").set_value(name).run()
+    click(at, "Start run")
+    assert not at.error
+    runs.wait_for(demo_store, 2, timeout=300)
+    [_, run] = runs.list_runs(demo_store)
+    assert (run.template, run.status) == (name, "succeeded"), run.error
+    at.run()
+    assert not at.exception and not at.error
+    declared = {m.name for m in get_template(name).metrics}
+    assert {m.label for m in at.metric} == set(run.metrics) == declared
+    pngs = {a.rsplit("/", 1)[1] for a in run.artifacts if a.endswith(".png")}
+    assert pngs and {i.proto.imgs[0].caption for i in at.image} == pngs
+
+
 def test_a_proposed_project_cannot_start_a_run(demo_store, open_page, click):
     proposed = projects.add_project(demo_store, "Unassigned idea", crux_ids=[2])
     at = open_page("runs")

@@ -90,10 +90,15 @@ def timed(fn, device: str):
 
 
 def main() -> None:
+    # Not set_grad_enabled(False): later benchmarks in this process train models.
+    with torch.no_grad():
+        compare()
+
+
+def compare() -> None:
     from transformer_lens import TransformerBridge, TransformerBridgeConfig
     from transformer_lens import patching as reference
 
-    torch.set_grad_enabled(False)
     device = "cuda" if torch.cuda.is_available() else "cpu"
     # Patched copies per forward: a GPU wants bigger batches than a 2-core CPU.
     chunk_size = int(os.environ.get("CRUXLAB_BENCH_CHUNK") or (512 if device == "cuda" else 48))

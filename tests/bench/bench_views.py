@@ -10,7 +10,7 @@ from tests.bench.generate import generate
 
 
 def main() -> None:
-    from cruxes import beliefs, board, dashboard, exchange, projects, scoring
+    from cruxes import beliefs, board, dashboard, exchange, outcomes, projects, scoring
     from cruxes.models import PROJECT_STATUSES
     from cruxes.workspace import open_store
 
@@ -40,6 +40,7 @@ def main() -> None:
         "scholar page": lambda: board.person_page(store, "Person 3"),
         "coverage": lambda: board.coverage(store),
         "projects list": lambda: projects.list_projects(store),
+        "outcomes with their evaluations (all)": lambda: outcomes.list_outcomes(store),
         "markdown report": lambda: exchange.report(store),
     }
     for name, view in views.items():
