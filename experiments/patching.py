@@ -220,12 +220,13 @@ def run_metric(
 
     # Positions without a batch axis, so rotary tables broadcast over the copies.
     positions = torch.arange(n_pos, device=tokens.device)[None]
-    with torch.no_grad(), contextlib.suppress(_Stop):
-        model.run_with_hooks(
-            tokens, fwd_hooks=[*(hooks or []), (UNEMBED_IN, capture)], position_ids=positions
-        )
-    resid = captured[0].view(copies, batch, n_pos, -1)  # (copies, batch, pos, d_model)
-    return metric.from_unembed_input(resid, model.W_U, model.b_U)  # (copies,)
+    with torch.no_grad():
+        with contextlib.suppress(_Stop):
+            model.run_with_hooks(
+                tokens, fwd_hooks=[*(hooks or []), (UNEMBED_IN, capture)], position_ids=positions
+            )
+        resid = captured[0].view(copies, batch, n_pos, -1)  # (copies, batch, pos, d_model)
+        return metric.from_unembed_input(resid, model.W_U, model.b_U)  # (copies,)
 
 
 class _Stop(Exception):

@@ -64,6 +64,7 @@ def test_batched_engine_equals_transformer_lens_reference(request, model_name, o
     batched = ours(model, pairs.corrupted, cache, pairs.metric, chunk_size=5)
     expected = theirs(model, pairs.corrupted, cache, pairs.metric.of_full_logits)
     assert batched.shape == expected.shape
+    assert not batched.requires_grad  # templates save results as arrays
     assert (batched - expected).abs().max().item() <= 1e-5
     assert expected.std().item() > 1e-3  # the sweep measured something
 
