@@ -94,7 +94,7 @@ def render() -> None:
     common.show_flash()
     record_section()
     st.divider()
-    st.subheader("Outcomes")
+    st.subheader("Recorded outcomes")
     every = outcomes.list_outcomes(common.get_store())
     if not every:
         st.info("No outcomes yet.")

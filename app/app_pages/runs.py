@@ -128,7 +128,7 @@ def start_section() -> None:
 
 
 def runs_section() -> None:
-    st.subheader("Runs")
+    st.subheader("All runs")
     all_runs = runs.list_runs(common.get_store())
     if not all_runs:
         st.info("No runs yet: start one above.")

@@ -19,7 +19,7 @@ def test_pages_render_with_the_demo(page, app_url):
     page.goto(app_url)
     for title in ("Cruxes", "Projects", "Runs", "Outcomes", "Dialogues"):
         page.get_by_role("link", name=re.compile(title)).click()
-        expect(page.get_by_role("heading", name=title, exact=True)).to_be_visible()
+        expect(page.get_by_role("heading", name=title, exact=True, level=1)).to_be_visible()
         expect(page.get_by_text("Traceback")).to_have_count(0)
     page.get_by_role("link", name=re.compile("Runs")).click()
     expect(page.get_by_text("max_induction_score").filter(visible=True).first).to_be_visible()
