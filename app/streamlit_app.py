@@ -7,7 +7,7 @@ and ``tables``).
 
 import streamlit as st
 
-from app.app_pages import common
+from app.app_pages import DEFAULT_PAGE, SECTIONS, common
 
 st.set_page_config(page_title="cruxlab", page_icon="🧭", layout="wide")
 
@@ -22,24 +22,11 @@ common.sidebar()
 
 navigation = st.navigation(
     {
-        "Where we stand": [
-            st.Page("app_pages/dashboard.py", title="Dashboard", icon="🧭", default=True),
-            st.Page("app_pages/disagreement.py", title="Disagreement", icon="⚖️"),
-            st.Page("app_pages/calibration.py", title="Calibration", icon="🎚️"),
-        ],
-        "What to run next": [
-            st.Page("app_pages/priorities.py", title="Next projects", icon="📊"),
-            st.Page("app_pages/board.py", title="Board", icon="🗂️"),
-            st.Page("app_pages/scholar.py", title="Scholar", icon="🎓"),
-            st.Page("app_pages/coverage.py", title="Coverage", icon="🕳️"),
-        ],
-        "The loop": [
-            st.Page("app_pages/dialogues.py", title="Dialogues", icon="💬"),
-            st.Page("app_pages/cruxes.py", title="Cruxes", icon="🎯"),
-            st.Page("app_pages/projects.py", title="Projects", icon="🧪"),
-            st.Page("app_pages/runs.py", title="Runs", icon="⚙️"),
-            st.Page("app_pages/outcomes.py", title="Outcomes", icon="📈"),
-        ],
+        section: [
+            st.Page(p.path, title=p.title, icon=p.icon, default=p.name == DEFAULT_PAGE)
+            for p in pages
+        ]
+        for section, pages in SECTIONS.items()
     }
 )
 navigation.run()

@@ -6,6 +6,8 @@
 * ``person_page`` — the projects assigned to a person, their runs, and the
   predictions awaiting their input: each crux of a project whose predictions are
   not frozen yet (and that is not done) on which they have not predicted.
+* ``project_detail`` — one project with its predictions, checks, runs, outcomes,
+  tags and notes, as the Projects page and ``cruxlab project show`` present it.
 * ``coverage`` — gaps for the mentor: cruxes no project informs, projects with no
   run, and succeeded runs with no recorded outcome (a failed run cannot give one).
 """
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from cruxes import annotations, outcomes, predictions, projects
 from cruxes.models import (
     AwaitingPrediction,
     Board,
@@ -21,6 +24,7 @@ from cruxes.models import (
     Coverage,
     Crux,
     PersonPage,
+    ProjectDetail,
     RunRow,
     TagIn,
     parse,
@@ -85,4 +89,23 @@ def coverage(store: Store, *, today: date | None = None) -> Coverage:
         cruxes_without_project=[Crux(**c) for c in cruxes],
         projects_without_run=[c for c in cards if c.n_runs == 0],
         runs_without_outcome=[RunRow(**r) for r in runs],
+    )
+
+
+def project_detail(store: Store, project_id: int, viewer: str | int | None = None) -> ProjectDetail:
+    """One project with what ``viewer`` may see of its predictions, its runs and outcomes."""
+    project = projects.get_project(store, project_id)
+    with store.cursor() as cur:
+        runs = runs_table.run_rows(cur, project_id=project_id)
+    return ProjectDetail(
+        project=project,
+        predictions=predictions.list_predictions(
+            store, project_id, current_only=False, viewer=viewer
+        ),
+        hidden_predictions=predictions.hidden_count(store, project_id, viewer),
+        evidence_checks=predictions.evidence_checks(store, project_id, viewer=viewer),
+        runs=[RunRow(**r) for r in runs],
+        outcomes=outcomes.list_outcomes(store, project_id),
+        tags=annotations.tags_of(store, "project", project_id),
+        notes=annotations.list_notes(store, "project", project_id),
     )

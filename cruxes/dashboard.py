@@ -5,7 +5,7 @@
   in a period with their causes; the outcomes recorded in that period.
 * ``disagreement`` — the cruxes people differ on most, each with the open
   projects whose pre-registered predictions say a result would bring them closer.
-* ``rank_projects`` — projects ranked by the expected absolute change in credence
+* ``next_projects`` — projects ranked by the expected absolute change in credence
   their predictions imply, with the expected reduction in disagreement and effort.
 
 The formulas are defined in ``cruxes.scoring``. Every view reads a handful of
@@ -207,7 +207,7 @@ def _beliefs(cur: Cursor) -> tuple[dict[int, str], dict[int, dict[int, tuple[str
     return statements, _held(beliefs_table.all_current_credences(cur))
 
 
-def rank_projects(
+def next_projects(
     store: Store, *, viewer: str | int | None = None, statuses: Iterable[str] = UNSTARTED
 ) -> list[ProjectValue]:
     """Projects (by default those not yet started) ranked by expected update, then by

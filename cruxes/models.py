@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
@@ -16,6 +16,8 @@ from db.errors import InvalidInput
 Role = Literal["mentor", "scholar"]
 Stance = Literal["for", "against", "unsure"]
 Op = Literal[">", ">=", "<", "<="]
+OPS: tuple[str, ...] = get_args(Op)
+EVIDENCE_TOLERANCE = 0.05  # largest gap between implied prior and credence left unflagged
 CredenceSource = Literal["manual", "dialogue", "outcome"]
 CandidateStatus = Literal["pending", "accepted", "merged", "rejected"]
 CANDIDATE_STATUSES: tuple[str, ...] = CandidateStatus.__args__
@@ -286,6 +288,7 @@ class EvidenceCheck(Model):
     current: float | None
     gap: float | None
     flagged: bool = Field(description="True when the gap exceeds the tolerance.")
+    tolerance: float = Field(EVIDENCE_TOLERANCE, description="The largest gap left unflagged.")
 
 
 class Evaluation(Model):
@@ -559,6 +562,21 @@ class RunRow(Model):
     n_notes: int = 0
     latest_note: str | None = None
     outcome_id: int | None = None
+
+
+class ProjectDetail(Model):
+    """One project as its page and ``cruxlab project show`` present it."""
+
+    project: Project
+    predictions: list[Prediction] = Field(
+        description="Every prediction the viewer may see, superseded ones included."
+    )
+    hidden_predictions: int = Field(description="Current predictions hidden from the viewer.")
+    evidence_checks: list[EvidenceCheck]
+    runs: list[RunRow] = Field(description="The project's runs, newest first.")
+    outcomes: list[Outcome]
+    tags: list[str]
+    notes: list[Note]
 
 
 class AwaitingPrediction(Model):

@@ -7,7 +7,7 @@ if it is positive (c₊) and if it is negative (c₋).
 
 Conservation of expected evidence says the credence you expect to hold after
 the result equals the one you hold now: P·c₊ + (1−P)·c₋ = c. When the implied
-prior differs from the person's current credence by more than ``TOLERANCE``,
+prior differs from the person's current credence by more than ``EVIDENCE_TOLERANCE``,
 the check is flagged: the numbers are inconsistent and worth a second look.
 
 Predictions are append-only (a correction is a new row; the latest row per
@@ -21,7 +21,14 @@ predictions are made independently. An anonymous viewer sees none of them.
 from __future__ import annotations
 
 from cruxes.beliefs import require_crux
-from cruxes.models import EvidenceCheck, Prediction, PredictionIn, Project, parse
+from cruxes.models import (
+    EVIDENCE_TOLERANCE,
+    EvidenceCheck,
+    Prediction,
+    PredictionIn,
+    Project,
+    parse,
+)
 from cruxes.people import resolve
 from cruxes.projects import require_project
 from db import beliefs as beliefs_table
@@ -29,8 +36,6 @@ from db import projects as projects_table
 from db.errors import Conflict, InvalidInput
 from db.store import Cursor, Store
 from experiments.registry import metric_names
-
-TOLERANCE = 0.05
 
 
 def evidence_check(prediction: Prediction, current: float | None) -> EvidenceCheck:
@@ -44,7 +49,7 @@ def evidence_check(prediction: Prediction, current: float | None) -> EvidenceChe
         implied_prior=implied,
         current=current,
         gap=gap,
-        flagged=gap is not None and gap > TOLERANCE,
+        flagged=gap is not None and gap > EVIDENCE_TOLERANCE,
     )
 
 

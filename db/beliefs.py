@@ -85,9 +85,6 @@ SELECT value FROM credences
 WHERE crux_id = ? AND person_id = ? AND (? IS NULL OR created_at <= ?)
 ORDER BY id DESC LIMIT 1
 """
-SELECT_OUTCOME_CREDENCE = """
-SELECT id FROM credences WHERE outcome_id = ? AND crux_id = ? AND person_id = ?
-"""
 
 
 def insert_credence(
@@ -119,11 +116,6 @@ def current_credences(cur: Cursor, crux_id: int) -> list[dict[str, Any]]:
 def current_credence(cur: Cursor, crux_id: int, person_id: int, as_of: Any = None) -> float | None:
     """One person's latest credence for a crux (as of a time, if given), or None."""
     return cur.scalar(SELECT_CURRENT_ONE, [crux_id, person_id, as_of, as_of])
-
-
-def outcome_credence_exists(cur: Cursor, outcome_id: int, crux_id: int, person_id: int) -> bool:
-    """Whether an outcome's update for this person and crux was already applied."""
-    return cur.one(SELECT_OUTCOME_CREDENCE, [outcome_id, crux_id, person_id]) is not None
 
 
 SELECT_ALL_CURRENT = """

@@ -16,7 +16,6 @@ WHERE (? IS NULL OR project_id = ?) AND (? IS NULL OR status = ?)
 ORDER BY id
 """
 SELECT_RUN = "SELECT * FROM runs WHERE id = ?"
-COUNT_PROJECT_RUNS = "SELECT count(*) FROM runs WHERE project_id = ?"
 MARK_STARTED = """
 UPDATE runs SET status = 'running', started_at = ?, device = ?
 WHERE id = ? AND status = 'queued'
@@ -57,11 +56,6 @@ def list_runs(
 def get_run(cur: Cursor, run_id: int) -> dict[str, Any] | None:
     """One run by id."""
     return cur.one(SELECT_RUN, [run_id])
-
-
-def count_project_runs(cur: Cursor, project_id: int) -> int:
-    """How many runs a project has started."""
-    return cur.scalar(COUNT_PROJECT_RUNS, [project_id])
 
 
 def mark_started(cur: Cursor, run_id: int, started_at: Any, device: str) -> None:
@@ -116,14 +110,19 @@ LEFT JOIN projects p ON p.id = r.project_id
 LEFT JOIN outcomes o ON o.run_id = r.id
 LEFT JOIN tag_lists t ON t.kind = 'run' AND t.entity_id = r.id
 LEFT JOIN note_summaries n ON n.kind = 'run' AND n.entity_id = r.id
-WHERE (? IS NULL OR p.assignee_id = ?)
+WHERE (? IS NULL OR p.assignee_id = ?) AND (? IS NULL OR r.project_id = ?)
   AND (NOT ? OR (r.status = 'succeeded' AND o.id IS NULL))
 ORDER BY r.id DESC
 """
 
 
 def run_rows(
-    cur: Cursor, *, assignee_id: int | None = None, awaiting_outcome: bool = False
+    cur: Cursor,
+    *,
+    assignee_id: int | None = None,
+    project_id: int | None = None,
+    awaiting_outcome: bool = False,
 ) -> list[dict[str, Any]]:
     """Runs, newest first, with project title, tags, notes and outcome id (database state)."""
-    return cur.all(SELECT_RUN_ROWS, [assignee_id, assignee_id, awaiting_outcome])
+    params = [assignee_id, assignee_id, project_id, project_id, awaiting_outcome]
+    return cur.all(SELECT_RUN_ROWS, params)

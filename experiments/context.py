@@ -34,8 +34,8 @@ class RunContext:
         folder.artifacts.mkdir(parents=True, exist_ok=True)
 
     def load_model(self, name: str):
-        """Load a model (see ``experiments.models.load_model``) onto this run's device."""
-        from experiments.models import load_model
+        """Load a model (see ``experiments.loading.load_model``) onto this run's device."""
+        from experiments.loading import load_model
 
         progress = lambda fraction, message: self.progress(0.5 * fraction, message)  # noqa: E731
         model = load_model(name, self.device, cache_dir=self.organisms, progress=progress)

@@ -71,7 +71,7 @@ import torch
 
 from db.errors import InvalidInput, NotFound
 from experiments.folders import read_json, write_json_atomic
-from experiments.models import ORGANISM_PREFIX
+from experiments.loading import ORGANISM_PREFIX
 
 CACHE_VERSION = 1
 IGNORE = -100  # a target that no loss counts (PyTorch's ignore_index)

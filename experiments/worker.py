@@ -29,7 +29,7 @@ from db.store import Store
 from db.util import now
 from experiments.context import RunContext
 from experiments.folders import RunFolder, read_json, write_json_atomic
-from experiments.models import resolve_device
+from experiments.loading import resolve_device
 from experiments.registry import get_template
 from experiments.runs import ingest
 

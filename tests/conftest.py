@@ -29,7 +29,7 @@ def organism_cache(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def trained_organisms(organism_cache) -> Path:
     """Train every organism once, in this process, before any worker needs one."""
-    from experiments.models import load_model
+    from experiments.loading import load_model
     from experiments.organisms import ORGANISMS
 
     for name in ORGANISMS:

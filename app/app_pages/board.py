@@ -30,7 +30,7 @@ def card_view(card: Card) -> None:
 
 
 def render() -> None:
-    st.title("Board")
+    common.page_title("board")
     store = common.get_store()
     everyone = people.list_people(store)
     mentor_col, scholar_col, tag_col = st.columns(3)

@@ -43,7 +43,7 @@ def bins_table(scores: list[Score]) -> pd.DataFrame:
 
 
 def render() -> None:
-    st.title("Calibration")
+    common.page_title("calibration")
     store = common.get_store()
     tag_col, bins_col = st.columns([3, 1])
     tag = tag_col.selectbox(

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 
 import streamlit as st
 
+from app.app_pages import PAGES
 from cruxes import annotations, people, workspace
 from cruxes.errors import CruxlabError
 from cruxes.models import Person, TagIn
@@ -46,6 +47,11 @@ def done(message: str, *, warning: str | None = None) -> None:
     """Remember a success message (and a warning) and rerun, so every list shows the change."""
     st.session_state[FLASH_KEY] = (message, warning)
     st.rerun()
+
+
+def page_title(name: str) -> None:
+    """The page's title, as the navigation names it."""
+    st.title(PAGES[name].title)
 
 
 def show_flash() -> None:

@@ -8,7 +8,7 @@ from cruxes import board
 
 
 def render() -> None:
-    st.title("Coverage")
+    common.page_title("coverage")
     gaps = board.coverage(common.get_store())
     cruxes_col, projects_col, runs_col = st.columns(3)
     cruxes_col.metric("Cruxes with no project", len(gaps.cruxes_without_project))

@@ -119,7 +119,7 @@ def question_section(detail: CruxDetail) -> None:
 
 
 def render() -> None:
-    st.title("Cruxes")
+    common.page_title("cruxes")
     common.show_flash()
     add_crux_section()
     cruxes = beliefs.list_cruxes(common.get_store())

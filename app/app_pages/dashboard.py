@@ -131,7 +131,7 @@ def add_question_section() -> None:
 
 
 def render() -> None:
-    st.title("Dashboard")
+    common.page_title("dashboard")
     common.show_flash()
     since, until, limit = period_picker()
     agenda = dashboard.agenda(common.get_store(), since=since, until=until, limit=limit)

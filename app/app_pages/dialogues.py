@@ -221,7 +221,7 @@ def candidate_form(c: Candidate, similar, cruxes: dict[int, str]) -> None:
 
 
 def render() -> None:
-    st.title("Dialogues")
+    common.page_title("dialogues")
     common.show_flash()
     import_section()
     st.divider()

@@ -58,7 +58,7 @@ def crux_card(d: CruxDisagreement) -> None:
 
 
 def render() -> None:
-    st.title("Disagreement")
+    common.page_title("disagreement")
     st.caption(
         "Cruxes by spread (highest minus lowest current credence), widest first. Under each: "
         "open projects whose pre-registered predictions put people closer after either result; "

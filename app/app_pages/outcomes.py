@@ -90,7 +90,7 @@ def apply(outcome_id: int, person: str | None) -> None:
 
 
 def render() -> None:
-    st.title("Outcomes")
+    common.page_title("outcomes")
     common.show_flash()
     record_section()
     st.divider()

@@ -6,10 +6,16 @@ import pandas as pd
 import streamlit as st
 
 from app.app_pages import common
-from cruxes import beliefs, people, predictions, projects, runs
-from cruxes.models import PROJECT_STATUSES, EvidenceCheck, Person, Project, ProjectPlan
-
-OPS = (">", ">=", "<", "<=")
+from cruxes import beliefs, board, people, predictions, projects, runs
+from cruxes.models import (
+    OPS,
+    PROJECT_STATUSES,
+    EvidenceCheck,
+    Person,
+    Project,
+    ProjectDetail,
+    ProjectPlan,
+)
 
 
 def create_section(statements: dict[int, str], everyone: list[Person]) -> None:
@@ -145,22 +151,20 @@ def manage_section(p: Project, statements: dict[int, str], everyone: list[Person
                 common.done(f"Project {updated.id} informs cruxes {updated.crux_ids}.")
 
 
-def predictions_section(p: Project) -> None:
+def predictions_section(d: ProjectDetail) -> None:
     st.subheader("Pre-registered predictions")
-    store = common.get_store()
+    p = d.project
     if p.predictions_frozen_at:
         st.info(
             f"Predictions froze at {p.predictions_frozen_at:%Y-%m-%d %H:%M} UTC, when the "
             "project's first run started; they can no longer change.",
             icon="🔒",
         )
-    me = common.current_person()
-    every = predictions.list_predictions(store, p.id, current_only=False, viewer=me)
-    hidden = predictions.hidden_count(store, p.id, me)
-    if hidden:
+    every = d.predictions
+    if d.hidden_predictions:
         st.info(
-            f"{hidden} of others' predictions are hidden until you enter yours on their crux "
-            "(this project keeps predictions blind until they freeze).",
+            f"{d.hidden_predictions} of others' predictions are hidden until you enter yours "
+            "on their crux (this project keeps predictions blind until they freeze).",
             icon="🙈",
         )
     show_all = st.toggle("Show superseded predictions", key="show_superseded")
@@ -189,7 +193,7 @@ def predictions_section(p: Project) -> None:
             ),
             hide_index=True,
         )
-    checks = predictions.evidence_checks(store, p.id, viewer=me)
+    checks = d.evidence_checks
     if checks:
         st.markdown(
             "**Expected-evidence checks** — P·c₊ + (1−P)·c₋ should equal the credence "
@@ -233,7 +237,7 @@ def check_line(c: EvidenceCheck) -> str:
         f"{c.implied_prior:.2f}; their credence is {current}"
     )
     if c.flagged:
-        text += " — the numbers are inconsistent (gap above 0.05); worth a second look"
+        text += f" — the numbers are inconsistent (gap above {c.tolerance:g}); worth a second look"
     return text + "."
 
 
@@ -321,8 +325,32 @@ def add_prediction_form(p: Project, statements: dict[int, str], everyone: list[P
                 )
 
 
+def runs_section(d: ProjectDetail) -> None:
+    st.subheader("Runs and outcomes")
+    if not d.runs:
+        st.caption("No runs yet: start one on the Runs page.")
+        return
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "run": r.id,
+                    "template": r.template,
+                    "status": r.status,
+                    "created": r.created_at,
+                    "finished": r.finished_at,
+                    "outcome": r.outcome_id,
+                    "tags": ", ".join(r.tags),
+                }
+                for r in d.runs
+            ]
+        ),
+        hide_index=True,
+    )
+
+
 def render() -> None:
-    st.title("Projects")
+    common.page_title("projects")
     common.show_flash()
     store = common.get_store()
     statements = {c.id: c.statement for c in beliefs.list_cruxes(store)}
@@ -359,13 +387,16 @@ def render() -> None:
     project_id = common.pick(
         "Project", list(titles), key="project", format_func=lambda i: f"{i} · {titles[i]}"
     )
-    p = next(p for p in all_projects if p.id == project_id)
+    detail = board.project_detail(store, project_id, viewer=common.current_person())
+    p = detail.project
     overview(p, statements)
     manage_section(p, statements, everyone)
     plan_section(p)
     st.divider()
-    predictions_section(p)
+    predictions_section(detail)
     add_prediction_form(p, statements, everyone)
+    st.divider()
+    runs_section(detail)
     st.divider()
     tags_col, notes_col = st.columns(2)
     with tags_col:

@@ -255,7 +255,7 @@ def history_view(history: list[dict[str, Any]]) -> None:
 
 
 def render() -> None:
-    st.title("Runs")
+    common.page_title("runs")
     common.show_flash()
     start_section()
     st.divider()

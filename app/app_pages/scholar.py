@@ -8,7 +8,7 @@ from cruxes import board, people
 
 
 def render() -> None:
-    st.title("Scholar")
+    common.page_title("scholar")
     store = common.get_store()
     everyone = people.list_people(store)
     if not everyone:

@@ -80,7 +80,7 @@ def test_disagreement_shows_the_project_that_brings_people_closer(demo_store, op
 
 
 def test_next_projects_ranks_by_expected_update_with_effort(demo_store, open_page):
-    at = open_page("priorities", person="Mara")
+    at = open_page("next_projects", person="Mara")
     table = at.dataframe[0].value
     assert table["project"].str[:1].tolist() == ["2"]
     row = table.iloc[0]
@@ -99,7 +99,7 @@ def test_next_projects_ranks_by_expected_update_with_effort(demo_store, open_pag
 
 def test_blind_project_hides_predictions_from_someone_who_has_not_predicted(demo_store, open_page):
     people.add_person(demo_store, "Ada", "scholar")
-    at = open_page("priorities", person="Ada")
+    at = open_page("next_projects", person="Ada")
     row = at.dataframe[0].value.iloc[0]
     assert (row["expected update"], row["hidden predictions"]) == (0.0, 2)
     assert "2 predictions are hidden until you enter yours" in at.info[0].value

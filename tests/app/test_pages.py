@@ -7,28 +7,15 @@ from pathlib import Path
 
 import pytest
 
+from app.app_pages import PAGES
 from cruxes import people
 from cruxes.workspace import open_store
 from tests.bench.generate import generate
 
-TITLES = {
-    "dashboard": "Dashboard",
-    "disagreement": "Disagreement",
-    "calibration": "Calibration",
-    "priorities": "Next projects",
-    "board": "Board",
-    "scholar": "Scholar",
-    "coverage": "Coverage",
-    "dialogues": "Dialogues",
-    "cruxes": "Cruxes",
-    "projects": "Projects",
-    "runs": "Runs",
-    "outcomes": "Outcomes",
-}
-PAGES = list(TITLES)
+TITLES = {name: spec.title for name, spec in PAGES.items()}
 
 
-@pytest.mark.parametrize("page", PAGES)
+@pytest.mark.parametrize("page", list(PAGES))
 def test_page_renders_on_an_empty_home(home, open_page, page):
     at = open_page(page)
     assert [t.value for t in at.title] == [TITLES[page]]
@@ -41,7 +28,7 @@ def _texts(at) -> str:
     return "\n".join(parts)
 
 
-@pytest.mark.parametrize("page", PAGES)
+@pytest.mark.parametrize("page", list(PAGES))
 def test_page_renders_the_demo(demo_home, open_page, page):
     at = open_page(page, person="Mara")
     assert [t.value for t in at.title] == [TITLES[page]]
@@ -92,7 +79,7 @@ def generated_template(tmp_path_factory) -> Path:
     return path
 
 
-@pytest.mark.parametrize("page", PAGES)
+@pytest.mark.parametrize("page", list(PAGES))
 def test_page_renders_a_generated_data_set(generated_template, home, open_page, page):
     shutil.copytree(generated_template, home)
     at = open_page(page, person="Person 3")

@@ -27,7 +27,7 @@ def row(name: str, seconds: list[float]) -> None:
 def main() -> None:
     from cruxes import beliefs, people, projects, runs
     from cruxes.workspace import open_store
-    from experiments.models import load_model
+    from experiments.loading import load_model
 
     home = Path(tempfile.mkdtemp(prefix="cruxlab-bench-"))
     os.environ["CRUXLAB_HOME"] = str(home)

@@ -10,7 +10,7 @@ from tests.bench.bench_foundation import row, timed
 def main() -> None:
     from cruxes import people, projects, runs
     from cruxes.workspace import open_store
-    from experiments.models import load_model
+    from experiments.loading import load_model
 
     home = Path(tempfile.mkdtemp(prefix="cruxlab-bench-"))
     os.environ["CRUXLAB_HOME"] = str(home)

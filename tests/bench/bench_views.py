@@ -27,8 +27,8 @@ def main() -> None:
         "dashboard: agenda (all time, 10 moves)": lambda: dashboard.agenda(store),
         "crux page: one crux with history and spread": lambda: beliefs.get_crux(store, busiest.id),
         "disagreement (as a person)": lambda: dashboard.disagreement(store, viewer="Person 3"),
-        "next projects: rank unstarted": lambda: dashboard.rank_projects(store, viewer="Person 3"),
-        "next projects: rank every project": lambda: dashboard.rank_projects(
+        "next projects: rank unstarted": lambda: dashboard.next_projects(store, viewer="Person 3"),
+        "next projects: rank every project": lambda: dashboard.next_projects(
             store, viewer="Person 3", statuses=PROJECT_STATUSES
         ),
         "calibration (everyone, per person)": lambda: scoring.calibration(store),

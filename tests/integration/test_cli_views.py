@@ -36,12 +36,12 @@ def test_views_as_json(demo_home):
     )
     assert [o["outcome_id"] for o in agenda["outcomes"]] == [1]
 
-    [ranked] = js("rank", "--as", "Mara")
+    [ranked] = js("next", "--as", "Mara")
     assert (ranked["project_id"], ranked["effort_days"]) == (2, 2.0)
     assert ranked["expected_update"] == pytest.approx(0.18)
     assert ranked["expected_reduction"] == pytest.approx(0.0675)
-    assert [v["project_id"] for v in js("rank", "--all", "--as", "Mara")] == [2, 1]
-    assert js("rank")[0]["hidden"] == 2  # nobody in particular: blind predictions stay hidden
+    assert [v["project_id"] for v in js("next", "--all", "--as", "Mara")] == [2, 1]
+    assert js("next")[0]["hidden"] == 2  # nobody in particular: blind predictions stay hidden
 
     first, second = js("disagreement", "--as", "Theo")
     assert (first["crux_id"], second["crux_id"], second["projects"]) == (1, 2, [])

@@ -55,7 +55,7 @@ def views(store) -> dict[str, object]:
         "metrics": [runs.metric_history(store, r.id) for r in runs.list_runs(store)],
         "agenda": dashboard.agenda(store),
         "disagreement": dashboard.disagreement(store, viewer="Mara"),
-        "ranking": dashboard.rank_projects(store, viewer="Theo"),
+        "ranking": dashboard.next_projects(store, viewer="Theo"),
         "calibration": scoring.calibration(store),
         "board": board.board(store),
         "scholar": board.person_page(store, "Theo"),

@@ -36,7 +36,7 @@ def test_every_view_reads_the_generated_set(generated):
     cards = board.board(store).cards
     assert len(cards) == counts["projects"]
     assert sum(c.n_runs for c in cards) == counts["runs"]
-    assert len(dashboard.rank_projects(store, statuses=PROJECT_STATUSES)) == counts["projects"]
+    assert len(dashboard.next_projects(store, statuses=PROJECT_STATUSES)) == counts["projects"]
     assert scoring.calibration(store).overall.n == counts["outcome_evaluations"]
     assert len(dashboard.agenda(store, limit=5).moves) == 5
     assert dashboard.disagreement(store, viewer="Person 3")

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from cruxes import runs
-from experiments.models import load_model
+from experiments.loading import load_model
 from experiments.organisms import training_summary
 
 

@@ -2,7 +2,7 @@
 
 import torch
 
-from experiments.models import load_model
+from experiments.loading import load_model
 from experiments.organisms import (
     build,
     fourier_top_share,

@@ -3,7 +3,7 @@
 import pytest
 
 from cruxes import runs
-from experiments.models import load_model
+from experiments.loading import load_model
 
 HUB_ENV = ("HF_HUB_CACHE", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_ENDPOINT")
 PROXIES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")

@@ -8,7 +8,7 @@ from transformer_lens import patching as reference
 from transformer_lens.tools.analysis import attribution_patch
 
 from cruxes import people, projects, runs
-from experiments.models import load_model
+from experiments.loading import load_model
 from experiments.patching import (
     HEAD_OUT,
     LogitDiff,

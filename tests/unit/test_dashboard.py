@@ -49,7 +49,7 @@ def agenda(store):
 
 
 def test_expected_update_ranks_projects_with_effort_second(agenda):
-    ranked = dashboard.rank_projects(agenda, viewer="Ana")
+    ranked = dashboard.next_projects(agenda, viewer="Ana")
     assert [(v.title, round(v.expected_update, 6)) for v in ranked] == [
         ("Q", 0.5),  # Ana 0.5·0.1 + 0.5·0.1 on crux 1; Cy 0.5·0.4 + 0.5·0.4 from prior 0.5
         ("P", 0.28),  # Ana 0.5·0.2 + 0.5·0.2 = 0.2; Ben 0.8·0.05 + 0.2·0.2 = 0.08
@@ -78,8 +78,8 @@ def test_expected_update_ranks_projects_with_effort_second(agenda):
 def test_only_unstarted_projects_are_ranked_unless_asked(agenda):
     projects.assign(agenda, 2, "Ben")
     finished_run(agenda, 2, {"max_induction_score": 0.9})  # Q is running now
-    assert [v.title for v in dashboard.rank_projects(agenda, viewer="Ana")] == ["P", "R", "S"]
-    every = dashboard.rank_projects(agenda, viewer="Ana", statuses=["running"])
+    assert [v.title for v in dashboard.next_projects(agenda, viewer="Ana")] == ["P", "R", "S"]
+    every = dashboard.next_projects(agenda, viewer="Ana", statuses=["running"])
     assert [v.title for v in every] == ["Q"]
 
 
@@ -88,7 +88,7 @@ def test_only_unstarted_projects_are_ranked_unless_asked(agenda):
     [("Ana", 0.28, 0), ("Ben", 0.28, 0), ("Cy", 0.0, 2), (None, 0.0, 2)],
 )
 def test_blind_predictions_count_only_for_those_who_entered_theirs(agenda, viewer, shown, hidden):
-    [p] = [v for v in dashboard.rank_projects(agenda, viewer=viewer) if v.title == "P"]
+    [p] = [v for v in dashboard.next_projects(agenda, viewer=viewer) if v.title == "P"]
     assert (p.expected_update, p.hidden) == (pytest.approx(shown), hidden)
     listed = predictions.list_predictions(agenda, 1, viewer=viewer)
     assert len(listed) == 2 - hidden

@@ -77,7 +77,7 @@ def project_detail(v: ProjectValue) -> None:
 
 
 def render() -> None:
-    st.title("Next projects")
+    common.page_title("next_projects")
     st.caption(
         "Expected update = Σ over the cruxes a project informs and the people who predicted "
         "of P·|c₊ − c| + (1 − P)·|c₋ − c| (c: their current credence). Ties go to the "
@@ -85,7 +85,7 @@ def render() -> None:
     )
     started = st.toggle("Include projects already running or finished", key="rank_all")
     statuses = PROJECT_STATUSES if started else dashboard.UNSTARTED
-    ranked = dashboard.rank_projects(
+    ranked = dashboard.next_projects(
         common.get_store(), viewer=common.current_person(), statuses=statuses
     )
     if not ranked:
