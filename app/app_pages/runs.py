@@ -2,129 +2,17 @@
 
 import json
 from pathlib import Path
-from typing import Any, Literal, get_args, get_origin
+from typing import Any
 
 import altair as alt
 import pandas as pd
 import streamlit as st
-from annotated_types import Ge, Le
-from pydantic.fields import FieldInfo
 
-from app.app_pages import common
-from cruxes import projects, runs
+from app.app_pages import common, run_form
+from cruxes import runs
 from cruxes.models import RunView
 
 REFRESH_S = 2
-
-
-def config_widget(template_name: str, name: str, field: FieldInfo) -> Any:
-    """A widget for one config field, generated from its type, default and description."""
-    key = f"config_{template_name}_{name}"
-    label = name.replace("_", " ")
-    low = next((m.ge for m in field.metadata if isinstance(m, Ge)), None)
-    high = next((m.le for m in field.metadata if isinstance(m, Le)), None)
-    if get_origin(field.annotation) is Literal:
-        choices = list(get_args(field.annotation))
-        return st.selectbox(
-            label, choices, index=choices.index(field.default), help=field.description, key=key
-        )
-    if field.annotation is bool:
-        return st.checkbox(label, value=bool(field.default), help=field.description, key=key)
-    if field.annotation is int:
-        return st.number_input(
-            label,
-            min_value=low,
-            max_value=high,
-            value=int(field.default),
-            step=1,
-            help=field.description,
-            key=key,
-        )
-    if field.annotation is float:
-        return st.number_input(
-            label,
-            min_value=None if low is None else float(low),
-            max_value=None if high is None else float(high),
-            value=float(field.default),
-            format="%g",
-            help=field.description,
-            key=key,
-        )
-    default = "" if field.default is None else str(field.default)
-    return st.text_input(label, value=default, help=field.description, key=key)
-
-
-def start_section() -> None:
-    st.subheader("Start a run")
-    all_projects = projects.list_projects(common.get_store())
-    if not all_projects:
-        st.info("Create a project first (Projects page): every run belongs to a project.")
-        return
-    titles = {p.id: f"{p.id} · {p.title} ({p.status})" for p in all_projects}
-    templates = {t.name: t for t in runs.list_templates()}
-    project_col, template_col = st.columns(2)
-    with project_col:
-        runnable = [p.id for p in all_projects if p.status in projects.RUNNABLE]
-        project_id = common.pick(
-            "Project",
-            list(titles),
-            key="run_project",
-            default=next(iter(runnable), None),
-            format_func=titles.get,
-        )
-    with template_col:
-        name = common.pick(
-            "Template",
-            list(templates),
-            key="template",
-            format_func=lambda n: f"{n} — {templates[n].summary}",
-        )
-    template = templates[name]
-    with st.expander(f"About {template.name}: metrics and method"):
-        st.dataframe(
-            pd.DataFrame(
-                [
-                    {
-                        "metric": m.name,
-                        "unit": m.unit,
-                        "higher is better": m.higher_is_better,
-                        "meaning": m.description,
-                    }
-                    for m in template.metrics
-                ]
-            ),
-            hide_index=True,
-        )
-        st.markdown(template.doc)
-    with st.form(f"start_{template.name}"):
-        values = {}
-        for field_name, field in template.config.model_fields.items():
-            value = config_widget(template.name, field_name, field)
-            if not (value == "" and field.default is None):
-                values[field_name] = value
-        seed_col, device_col = st.columns(2)
-        seed = seed_col.number_input(
-            "Seed", min_value=0, value=0, step=1, help="Same seed, same CPU result."
-        )
-        device = device_col.selectbox(
-            "Device", runs.DEVICES, help="auto: CUDA when present, else CPU."
-        )
-        st.caption("Starting the project's first run freezes its predictions.")
-        if st.form_submit_button("Start run", type="primary"):
-            with common.errors():
-                run = runs.start_run(
-                    common.get_store(),
-                    project_id,
-                    template.name,
-                    values,
-                    seed=int(seed),
-                    device=device,
-                )
-                common.choose("run", run.id)
-                common.done(
-                    f"Started run {run.id} ({run.template}) for project "
-                    f"{run.project_id}: {run.status}."
-                )
 
 
 def runs_section() -> None:
@@ -257,7 +145,7 @@ def history_view(history: list[dict[str, Any]]) -> None:
 def render() -> None:
     common.page_title("runs")
     common.show_flash()
-    start_section()
+    run_form.start_section()
     st.divider()
     runs_section()
 
