@@ -1,8 +1,8 @@
 """cruxlab's app: ``streamlit run app/streamlit_app.py``.
 
-This script only opens the store, draws the sidebar and builds the navigation;
-each page lives in ``app/app_pages/`` (beside the helpers ``common``, ``charts``
-and ``tables``).
+This script only opens the store, signs the user in (team mode), draws the sidebar
+and builds the navigation; each page lives in ``app/app_pages/`` (beside the
+helpers ``common``, ``charts`` and ``tables``).
 """
 
 import streamlit as st
@@ -16,6 +16,11 @@ with common.errors():
     common.get_store()
     store_ready = True
 if not store_ready:  # e.g. the database is busy: the error above says what to do
+    st.stop()
+signed_in = False
+with common.errors():
+    signed_in = common.sign_in()  # team mode: the sign-in page until they have
+if not signed_in:
     st.stop()
 
 common.sidebar()

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from pydantic import Field
 
+from cruxes import team
 from cruxes.extract import (
     ExtractionResult,
     extract_rules,
@@ -130,6 +131,7 @@ def import_dialogue(
     fmt: str = "auto",
     speaker: str | None = None,
     extractor=None,
+    actor: str | int | None = None,
 ) -> ImportResult:
     """Store a transcript with its turns and extracted candidates (re-imports are detected).
 
@@ -140,7 +142,8 @@ def import_dialogue(
     parsed = parse(check_text(text).replace("\r\n", "\n"), fmt, speaker)
     text = parsed.text
     digest = content_hash(text)
-    with store.cursor() as cur:
+    with store.cursor() as cur:  # refuse before the (possibly slow) extraction
+        team.acting(store, cur, actor).require(team.Action.IMPORT_DIALOGUE)
         existing = dialogues_table.find_dialogue_by_hash(cur, digest)
     if existing is not None:
         dialogue = get_dialogue(store, existing["id"])
@@ -154,15 +157,20 @@ def import_dialogue(
     result = result_of(merge_near_duplicates(result.candidates()))
     title = (title or "").strip() or _default_title(turns)
     with store.transaction() as cur:
+        me = team.acting(store, cur, actor)
+        me.require(team.Action.IMPORT_DIALOGUE)
         row = dialogues_table.insert_dialogue(cur, title, parsed.format, text, digest)
         dialogues_table.insert_turns(cur, row["id"], [(t.speaker, t.start, t.end) for t in turns])
         for label in sorted({t.speaker for t in turns}):
             person = people_table.find_person(cur, label)
             if person is None and add_speakers:
+                me.require(team.Action.MANAGE_PEOPLE)
                 person = people_table.insert_person(cur, label, "scholar")
+                me.record(cur, team.Action.MANAGE_PEOPLE, "person", person["id"])
             dialogues_table.set_speaker(cur, row["id"], label, person and person["id"])
         for c in result.candidates():
             dialogues_table.insert_candidate(cur, row["id"], c.model_dump())
+        me.record(cur, team.Action.IMPORT_DIALOGUE, "dialogue", row["id"])
     dialogue = get_dialogue(store, row["id"])
     return ImportResult(dialogue, list_candidates(store, dialogue.id), True, dropped)
 
@@ -246,10 +254,20 @@ def _relabel(cur: Cursor, dialogue_id: int, old: str, new: str, person_id: int |
     dialogues_table.set_speaker(cur, dialogue_id, new, person_id)
 
 
-def rename_speaker(store: Store, dialogue_id: int, old: str, new: str) -> Dialogue:
+def _speakers_write(store: Store, cur: Cursor, actor: str | int | None, dialogue_id: int) -> None:
+    """Check that ``actor`` may fix a dialogue's speakers, and log it."""
+    me = team.acting(store, cur, actor)
+    me.require(team.Action.IMPORT_DIALOGUE)
+    me.record(cur, team.Action.IMPORT_DIALOGUE, "dialogue", dialogue_id)
+
+
+def rename_speaker(
+    store: Store, dialogue_id: int, old: str, new: str, *, actor: str | int | None = None
+) -> Dialogue:
     """Give a speaker a new label in a dialogue (its turns, candidates and cruxes)."""
     new = validate(SpeakerIn, "speaker name", label=new).label
     with store.transaction() as cur:
+        _speakers_write(store, cur, actor, dialogue_id)
         source = _known_speaker(cur, dialogue_id, old)
         if new != old and _speaker_mapping(cur, dialogue_id, new) is not None:
             raise Conflict(
@@ -259,9 +277,12 @@ def rename_speaker(store: Store, dialogue_id: int, old: str, new: str) -> Dialog
     return get_dialogue(store, dialogue_id)
 
 
-def merge_speakers(store: Store, dialogue_id: int, source: str, target: str) -> Dialogue:
+def merge_speakers(
+    store: Store, dialogue_id: int, source: str, target: str, *, actor: str | int | None = None
+) -> Dialogue:
     """Make ``source`` the same speaker as ``target`` (e.g. "Ana" and "Ana S.")."""
     with store.transaction() as cur:
+        _speakers_write(store, cur, actor, dialogue_id)
         src = _known_speaker(cur, dialogue_id, source)
         dst = _known_speaker(cur, dialogue_id, target)
         if source == target:
@@ -278,9 +299,17 @@ def merge_speakers(store: Store, dialogue_id: int, source: str, target: str) -> 
     return get_dialogue(store, dialogue_id)
 
 
-def map_speaker(store: Store, dialogue_id: int, label: str, person: str | int | None) -> Dialogue:
+def map_speaker(
+    store: Store,
+    dialogue_id: int,
+    label: str,
+    person: str | int | None,
+    *,
+    actor: str | int | None = None,
+) -> Dialogue:
     """Map a speaker label to a person (by name or id), or to nobody with ``None``."""
     with store.transaction() as cur:
+        _speakers_write(store, cur, actor, dialogue_id)
         _known_speaker(cur, dialogue_id, label)
         person_id = None if person is None else resolve(cur, person).id
         dialogues_table.set_speaker(cur, dialogue_id, label, person_id)

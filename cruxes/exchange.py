@@ -3,7 +3,8 @@
 An export directory holds every table as ``<table>.parquet`` (the schema's
 ``schema_migrations`` included), a copy of each run's folder under ``runs/``,
 and ``report.md``: per crux, its statement, provenance quote, credence history
-with causes, and the projects, runs and outcomes that bear on it.
+with causes, and the projects, runs and outcomes that bear on it. An export made
+by a named person leaves out the blind predictions that person may not see yet.
 
 Import restores an export into an *empty* home (one holding no rows at all) so
 that every query gives the result it gave in the exported home; id sequences
@@ -19,8 +20,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
-from cruxes import board, questions
+from cruxes import board, questions, team
 from cruxes.models import Card, Credence, Crux, ExchangeResult, OutcomeEvent, RunRow
+from cruxes.predictions import hidden_from
 from cruxes.workspace import home_of
 from db import annotations as annotations_table
 from db import beliefs as beliefs_table
@@ -37,17 +39,24 @@ REPORT = "report.md"
 RUNS = "runs"
 
 
-def export_home(store: Store, directory: str | Path) -> ExchangeResult:
+def export_home(
+    store: Store, directory: str | Path, *, actor: str | int | None = None
+) -> ExchangeResult:
     """Write every table as Parquet, the run folders and a Markdown report into ``directory``
-    (which must be new or empty)."""
+    (which must be new or empty). Predictions hidden from ``actor`` (blind, not yet revealed
+    to them) are left out; with nobody named (single-user use) nothing is."""
     target = Path(directory).expanduser().resolve()
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise Conflict(f"{target} is not an empty directory; export into a new one.")
     target.mkdir(parents=True, exist_ok=True)
     with store.transaction() as cur:  # one snapshot for every table
+        me = team.acting(store, cur, actor)
+        skip = {"predictions": hidden_from(cur, me.id)} if me.person else {}
         counts = exchange_table.row_counts(cur)
         for table in counts:
-            exchange_table.export_table(cur, table, target / f"{table}.parquet")
+            left_out = skip.get(table, [])
+            exchange_table.export_table(cur, table, target / f"{table}.parquet", left_out)
+            counts[table] -= len(left_out)
         run_ids = [r["id"] for r in runs_table.list_runs(cur)]
     source = paths.runs_dir(home_of(store))
     copied = 0
@@ -65,7 +74,9 @@ def export_home(store: Store, directory: str | Path) -> ExchangeResult:
     )
 
 
-def import_home(store: Store, directory: str | Path) -> ExchangeResult:
+def import_home(
+    store: Store, directory: str | Path, *, actor: str | int | None = None
+) -> ExchangeResult:
     """Restore an export into this store's home, which must hold no data yet."""
     source = Path(directory).expanduser().resolve()
     files = {p.stem: p for p in source.glob("*.parquet")} if source.is_dir() else {}
@@ -75,6 +86,7 @@ def import_home(store: Store, directory: str | Path) -> ExchangeResult:
     home_runs = paths.runs_dir(home_of(store))
     run_folders = sorted(p for p in (source / RUNS).glob("*") if p.is_dir())
     with store.transaction() as cur:
+        team.acting(store, cur, actor).require(team.Action.SET_UP)
         counts = exchange_table.row_counts(cur)
         unknown = sorted(set(files) - set(counts))
         if unknown:

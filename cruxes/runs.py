@@ -12,8 +12,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from cruxes import team
 from cruxes.models import RunView
-from cruxes.projects import freeze_for_run
+from cruxes.projects import freeze_for_run, require_project
 from db import runs as runs_table
 from db.errors import InvalidInput, NotFound
 from db.store import Store
@@ -50,18 +51,25 @@ def start_run(
     seed: int = 0,
     device: str = "auto",
     executor: Executor | None = None,
+    actor: str | int | None = None,
 ) -> RunView:
-    """Validate the config, create the run, freeze the project's predictions, launch the worker."""
+    """Validate the config, create the run, freeze the project's predictions, launch the worker.
+
+    In team mode a scholar may start runs only of projects assigned to them.
+    """
     template = get_template(template_name)
     config = template.parse_config(values)
     if device not in DEVICES:
         raise InvalidInput(f"Device must be one of {', '.join(DEVICES)}, not {device!r}.")
     home = run_model.home_of(store)
     with store.transaction() as cur:
+        me = team.acting(store, cur, actor)
+        me.require(team.Action.RUN, project=require_project(cur, project_id))
         freeze_for_run(cur, project_id)
         row = run_model.create_run(
             cur, home, project_id, template, config, seed=seed, device=device
         )
+        me.record(cur, team.Action.RUN, "run", row["id"])
     (executor or get_executor()).submit(home, row["id"])
     return get_run(store, row["id"])
 

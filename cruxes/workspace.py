@@ -12,11 +12,17 @@ from experiments.runs import reconcile
 
 
 def open_store(home: str | os.PathLike | None = None, *, timeout: float | None = None) -> Store:
-    """The store for ``home`` (default ``$CRUXLAB_HOME``), migrated and reconciled with runs."""
+    """The store for ``home`` (default ``$CRUXLAB_HOME``), migrated and reconciled with runs.
+
+    A new home is private: its folder is 0700 and its database 0600.
+    """
     home_dir = paths.home(home)
-    home_dir.mkdir(parents=True, exist_ok=True)
+    new = not paths.db_file(home_dir).exists()
+    home_dir.mkdir(mode=paths.PRIVATE_DIR, parents=True, exist_ok=True)
     store = Store(paths.db_file(home_dir), timeout=timeout)
     migrate(store)
+    if new:
+        paths.db_file(home_dir).chmod(paths.PRIVATE_FILE)
     reconcile(store)
     return store
 

@@ -27,3 +27,7 @@ class StaleWrite(Conflict):
 
 class StoreBusy(CruxlabError):
     """Another process held the database for longer than the lock timeout."""
+
+
+class NotAllowed(CruxlabError):
+    """In team mode, the acting person's role does not allow this write (or nobody is named)."""

@@ -38,9 +38,16 @@ def row_counts(cur: Cursor) -> dict[str, int]:
     return {t: cur.scalar(f"SELECT count(*) FROM {_known(cur, t)}") for t in tables(cur)}
 
 
-def export_table(cur: Cursor, table: str, path: Path) -> None:
-    """Write one table to a Parquet file."""
-    cur.execute(f"COPY {_known(cur, table)} TO ? (FORMAT parquet)", [str(path)])
+def export_table(cur: Cursor, table: str, path: Path, skip_ids: list[int] = ()) -> None:
+    """Write one table to a Parquet file, leaving out the rows whose id is in ``skip_ids``."""
+    if not skip_ids:
+        cur.execute(f"COPY {_known(cur, table)} TO ? (FORMAT parquet)", [str(path)])
+        return
+    cur.execute(
+        f"COPY (SELECT * FROM {_known(cur, table)} WHERE NOT list_contains(?::BIGINT[], id)) "
+        "TO ? (FORMAT parquet)",
+        [list(skip_ids), str(path)],
+    )
 
 
 def load_table(cur: Cursor, table: str, path: Path) -> int:

@@ -27,6 +27,7 @@ from typing import Any
 import duckdb
 
 from db.errors import StoreBusy
+from db.paths import PRIVATE_DIR
 
 DEFAULT_TIMEOUT_S = 10.0
 _HOLDER = re.compile(r"Conflicting lock is held in (?P<exe>.+?) \(PID (?P<pid>\d+)\)")
@@ -84,7 +85,7 @@ class Store:
         return f"Store({str(self.path)!r})"
 
     def _open(self) -> duckdb.DuckDBPyConnection:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.parent.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
         deadline = time.monotonic() + self.timeout
         delay = 0.02
         while True:

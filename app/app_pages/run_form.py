@@ -117,6 +117,7 @@ def start_section() -> None:
                     values,
                     seed=int(seed),
                     device=device,
+                    actor=common.current_person(),
                 )
                 common.choose("run", run.id)
                 common.done(
