@@ -71,9 +71,7 @@ def test_the_signed_in_scholar_is_who_you_are(team_home, signed_in):
     assert at.selectbox(key="credence_person").options == ["Theo"]
 
 
-def test_a_forged_who_you_are_is_replaced_by_the_sign_in(
-    team_home, demo_store, signed_in, click
-):
+def test_a_forged_who_you_are_is_replaced_by_the_sign_in(team_home, demo_store, signed_in, click):
     at = signed_in("theo@lab.example", page="cruxes")
     at.session_state["person"] = "Mara"  # as if the session said "who you are: Mara"
     at.text_input(key="credence_value").input("0.9")
@@ -82,9 +80,7 @@ def test_a_forged_who_you_are_is_replaced_by_the_sign_in(
     assert (last.person_name, last.entered_by_name, last.value) == ("Theo", "Theo", 0.9)
 
 
-def test_a_scholar_refused_by_the_domain_sees_one_sentence(
-    team_home, demo_store, signed_in, click
-):
+def test_a_scholar_refused_by_the_domain_sees_one_sentence(team_home, demo_store, signed_in, click):
     at = signed_in("theo@lab.example", page="dashboard")
     at.text_input(key="question_text").input("Do SAEs find real features?")
     click(at, "Add question")
