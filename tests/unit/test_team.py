@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 import stat
+from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
@@ -350,3 +351,10 @@ def test_a_new_home_is_private(tmp_path):
     open_store(home)
     assert stat.S_IMODE(home.stat().st_mode) == 0o700
     assert stat.S_IMODE(paths.db_file(home).stat().st_mode) == 0o600
+
+
+def test_the_readme_role_table_is_the_matrix():
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    table = readme.split("| action | mentor | scholar |\n|---|---|---|\n", 1)[1].split("\n\n")[0]
+    rows = [[cell.strip() for cell in line.split("|")[1:4]] for line in table.splitlines()]
+    assert rows == [[action.value, "yes", scope.value] for action, scope in team.SCHOLARS.items()]
