@@ -202,10 +202,12 @@ def dialogue_import(
     )
     if result.dropped:
         summary += f" Dropped {result.dropped} whose quote was not verbatim."
+    summary = "\n".join([summary, *result.notices])
     payload = {
         **d.model_dump(mode="json", exclude={"text"}),
         "created": result.created,
         "dropped": result.dropped,
+        "notices": result.notices,
         "candidates": _plain(result.candidates),
     }
     emit(as_json, payload, summary)
