@@ -179,7 +179,7 @@ def dialogue_import(
     file: Path,
     title: str = typer.Option(None, "--title", help="Title (default: from the speakers)."),
     fmt: str = typer.Option(
-        "auto", "--format", help="auto, plain, lesswrong, markdown, single or html."
+        "auto", "--format", help="auto, plain, lesswrong, markdown, stamped, single or html."
     ),
     speaker: str = typer.Option(
         None, "--speaker", help="The author of a single-author post (the whole text is theirs)."

@@ -138,7 +138,6 @@ class Unit:
 
     span: Span
     item: bool = False  # the first sentence of a list item (bulleted, or under a lead-in)
-    bullet: bool = False  # … of a bulleted or numbered one
     lead: str | None = None  # what the list's lead-in announces: project, claim or meta
     lead_in: bool = False  # the sentence announces a list itself
 
@@ -167,7 +166,6 @@ def units(text: str, turn: Turn) -> Iterator[Unit]:
             yield Unit(
                 span,
                 item=is_item and k == 0,
-                bullet=bullet is not None and k == 0,
                 lead=lead if is_item and k == 0 else None,
                 lead_in=announces and k == len(spans) - 1,
             )
