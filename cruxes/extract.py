@@ -261,7 +261,14 @@ CUE_WORDS: dict[str, tuple[str, ...]] = {
         "key", "core", "central", "clear", "unclear", "obvious", "surprising", "simple",
         "complex", "diffuse", "shallow", "opaque", "only", "primarily", "mostly", "fast", "slow",
         "cheap", "expensive", "healthy", "health", "ambitious", "competitive", "real", "fake",
-        "spurious", "artefact", "artefacts", "artifact", "artifacts",
+        "spurious", "artefact", "artefacts", "artifact", "artifacts", "interpretable",
+        "uninterpretable", "understandable", "predictable", "general", "universal", "linear",
+        "sparse", "monosemantic", "polysemantic", "unfaithful", "accurate", "inaccurate", "noisy",
+    ),
+    "negation": (
+        "not", "no", "never", "nothing", "none", "isn't", "aren't", "doesn't", "don't", "won't",
+        "can't", "cannot", "wasn't", "weren't", "shouldn't", "wouldn't", "couldn't", "hasn't",
+        "haven't", "didn't",
     ),
     "modal": (
         "will", "won't", "would", "wouldn't", "can't", "cannot", "could", "couldn't", "might",
@@ -736,7 +743,7 @@ def _crux_score(
     score += 0.5 if cues["claim_verb"] else 0.0
     score += 1.0 if cues["hedged"] else 0.0
     score += min(cues["evaluative"], 3) / 2
-    score += sum(0.5 for cue in ("modal", "comparative", "causal") if cues[cue])
+    score += sum(0.5 for cue in ("modal", "comparative", "causal", "negation") if cues[cue])
     if REPORTED.search(sentence) or _quoted_claim(sentence) or RHETORICAL.search(sentence):
         score += 1.0
     if unit.item and unit.lead in (None, "claim"):

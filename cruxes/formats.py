@@ -68,8 +68,10 @@ PLAIN_SPEAKER = re.compile(
 BOLD_SPEAKER = re.compile(r"^[ \t]*\*\*(?P<name>[^*\n:]{1,40}?)(?::\*\*|\*\*:|\*\*)[ \t]*(?=\S|$)")
 HASH_HEADING = re.compile(r"^[ \t]*(?P<hashes>#{1,6})[ \t]+(?P<name>.*?)[ \t#]*$")
 TIMESTAMP_LINE = re.compile(rf"^[ \t]*{TIMESTAMP}[ \t]*$")
-# "[00:12:40] Why probes fail": a timestamped section title (no sentence, no speaker colon).
-STAMPED_TITLE = re.compile(rf"^[ \t]*{TIMESTAMP}[ \t]+[^.!?:;\n]{{1,80}}$")
+# "[00:12:40] Why probes fail" (or the stamp last): a timestamped section title, no sentence.
+STAMPED_TITLE = re.compile(
+    rf"^[ \t]*(?:{TIMESTAMP}[ \t]+[^.!?:;\n]{{1,80}}|[^.!?:;\n]{{1,80}}?[ \t]+{TIMESTAMP}[ \t]*)$"
+)
 STAMP_AROUND = re.compile(
     rf"^[ \t]*(?:{TIMESTAMP}[ \t]+)?(?P<label>.*?)(?:[ \t]+{TIMESTAMP})?[ \t]*$"
 )

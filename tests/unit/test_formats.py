@@ -191,10 +191,16 @@ def test_timestamped_section_titles_and_unpunctuated_titles_belong_to_no_turn():
         "Ana: Probes pick up the topic.\n"
         "Reverse engineering neural networks and correct ontology\n"
         "Ben: They track truth.\n"
+        "Steering - 00:14:02\n"
+        "Ana: It breaks fluency.\n"
     )
     parsed = parse(text)
     assert parsed.format == "plain"
-    assert turns_of(parsed) == [("Ana", "Probes pick up the topic."), ("Ben", "They track truth.")]
+    assert turns_of(parsed) == [
+        ("Ana", "Probes pick up the topic."),
+        ("Ben", "They track truth."),
+        ("Ana", "It breaks fluency."),
+    ]
 
 
 TTS = """\
