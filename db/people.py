@@ -12,6 +12,13 @@ SELECT_PERSON_BY_ID = "SELECT * FROM people WHERE id = ?"
 SELECT_PERSON_BY_NAME = "SELECT * FROM people WHERE lower(name) = lower(?)"
 SELECT_PERSON_BY_EMAIL = "SELECT * FROM people WHERE email = lower(?)"
 UPDATE_EMAIL = "UPDATE people SET email = lower(?) WHERE id = ? RETURNING *"
+SELECT_PEOPLE_BY_NAMES = """
+SELECT * FROM people WHERE lower(name) IN (SELECT lower(unnest(?::VARCHAR[]))) ORDER BY id
+"""
+# One statement for many people (a transcript can name thousands of speakers).
+INSERT_PEOPLE = """
+INSERT INTO people (name, role, created_at) SELECT unnest(?::VARCHAR[]), ?, ? RETURNING *
+"""
 
 
 def insert_person(cur: Cursor, name: str, role: str, email: str | None = None) -> dict[str, Any]:
@@ -47,3 +54,13 @@ def find_by_email(cur: Cursor, email: str) -> dict[str, Any] | None:
 def set_email(cur: Cursor, person_id: int, email: str | None) -> dict[str, Any]:
     """Change (or clear, with None) a person's sign-in email; the updated row."""
     return cur.one(UPDATE_EMAIL, [email, person_id])
+
+
+def find_people(cur: Cursor, names: list[str]) -> list[dict[str, Any]]:
+    """The people with any of these names, case-insensitively, oldest first."""
+    return cur.all(SELECT_PEOPLE_BY_NAMES, [names]) if names else []
+
+
+def insert_people(cur: Cursor, names: list[str], role: str) -> list[dict[str, Any]]:
+    """Insert people with one role and return their rows."""
+    return cur.all(INSERT_PEOPLE, [names, role, now()]) if names else []
