@@ -116,6 +116,10 @@ MATRIX = {
         lambda s, a: dialogues.import_dialogue(s, "Ada: Maybe 40%.\n", actor=a),
         True,
     ),
+    "import a dialogue adding people": (
+        lambda s, a: dialogues.import_dialogue(s, "Zed: Maybe 40%.\n", add_speakers=True, actor=a),
+        False,
+    ),
     "map a speaker": (
         lambda s, a: dialogues.map_speaker(s, DIALOGUE_ID, "Mara", "Mara", actor=a),
         True,
