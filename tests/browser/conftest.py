@@ -88,7 +88,7 @@ def oidc_folder():
 
 
 @pytest.fixture
-def team_app_url(demo_home, oidc_folder, tmp_path):
+def team_app_url(oidc_folder, demo_home, tmp_path):  # the provider first: it may skip
     """The demo home in team mode (settings.toml), served with sign-in through a real OIDC
     provider on localhost; Theo (scholar) signs in as theo@lab.example."""
     store = open_store(demo_home)
