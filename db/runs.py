@@ -289,14 +289,15 @@ def _where(
     created_from: datetime | None = None,
     created_before: datetime | None = None,
     metrics: Sequence[tuple[str, str, float]] = (),
+    params: Sequence[tuple[str, str, float | str]] = (),
     ids: Sequence[int] | None = None,
 ) -> tuple[str, list[Any]]:
     clauses: list[str] = []
-    params: list[Any] = []
+    bound: list[Any] = []
 
     def add(clause: str, *values: Any) -> None:
         clauses.append(clause)
-        params.extend(values)
+        bound.extend(values)
 
     if project_id is not None:
         add("r.project_id = ?", project_id)
@@ -318,9 +319,18 @@ def _where(
             name,
             value,
         )
+    for path, op, value in params:  # path: a JSON path such as '$.n_sequences'
+        if isinstance(value, str):
+            add(f"json_extract_string(r.config, ?) {OPERATORS[op]} ?", path, value)
+        else:
+            add(
+                f"TRY_CAST(json_extract_string(r.config, ?) AS DOUBLE) {OPERATORS[op]} ?",
+                path,
+                value,
+            )
     if ids is not None:
         add("r.id IN (SELECT unnest(?::BIGINT[]))", list(ids))
-    return " AND ".join(clauses) or "true", params
+    return " AND ".join(clauses) or "true", bound
 
 
 def page(

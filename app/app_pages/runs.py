@@ -48,6 +48,12 @@ def filters() -> RunQuery:
             placeholder="faithfulness > 0.9",
             help="NAME OP NUMBER on each run's final value; OP is >, >=, <, <=, = or !=.",
         )
+        param = first.text_input(
+            "Config filter",
+            key="runs_param",
+            placeholder="n_sequences = 64",
+            help="KEY OP VALUE on each run's config; text values take = and != only.",
+        )
         since = first.date_input("Created from", value=None, key="runs_since")
         until = second.date_input("Created until", value=None, key="runs_until")
         sorts = [*SORT_COLUMNS, *runs.metric_names(store)]
@@ -65,6 +71,7 @@ def filters() -> RunQuery:
         since=since,
         until=until,
         metrics=[metric] if metric.strip() else [],
+        params=[param] if param.strip() else [],
         sort=sort,
         descending=not ascending,
         limit=PAGE_SIZE,
