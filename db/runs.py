@@ -30,7 +30,11 @@ VALUES (?, ?, ?, ?, ?, ?, ?, 0.0) RETURNING *
 """
 SET_JOB = "UPDATE runs SET job_id = ? WHERE id = ?"
 SELECT_RUN = "SELECT * FROM runs WHERE id = ?"
-SELECT_RUN_IDS = "SELECT id FROM runs ORDER BY id"
+SELECT_RUN_IDS = """
+SELECT id FROM runs WHERE NOT ? OR (status IN ('succeeded', 'failed', 'cancelled')
+                                    AND ingested_at IS NOT NULL)
+ORDER BY id
+"""
 SELECT_ACTIVE = """
 SELECT id, status, executor, job_id, created_at, started_at, heartbeat_at, progress, message
 FROM runs WHERE status IN ('queued', 'running') AND ingested_at IS NULL
@@ -78,9 +82,9 @@ def get_run(cur: Cursor, run_id: int) -> dict[str, Any] | None:
     return cur.one(SELECT_RUN, [run_id])
 
 
-def run_ids(cur: Cursor) -> list[int]:
-    """Every run id, ascending."""
-    return [r["id"] for r in cur.all(SELECT_RUN_IDS)]
+def run_ids(cur: Cursor, *, finished: bool = False) -> list[int]:
+    """Every run id (or every recorded finished run's), ascending."""
+    return [r["id"] for r in cur.all(SELECT_RUN_IDS, [finished])]
 
 
 def active_runs(cur: Cursor, ids: Sequence[int] | None = None) -> list[dict[str, Any]]:
