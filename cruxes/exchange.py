@@ -36,6 +36,7 @@ from experiments.folders import copy_run_folders
 T = TypeVar("T")
 REPORT = "report.md"
 RUNS = "runs"
+REPORT_RUNS = 20  # runs listed per project in the report (newest; every run with an outcome)
 
 
 def export_home(store: Store, directory: str | Path, *, run_folders: bool = True) -> ExchangeResult:
@@ -135,11 +136,13 @@ def report(store: Store) -> str:
         cruxes = [Crux(**c) for c in beliefs_table.list_cruxes(cur)]
         history = [Credence(**r) for r in beliefs_table.credence_history(cur, None)]
         tags = annotations_table.tag_lists(cur, "crux")
-        runs = [RunRow(**r) for r in runs_table.run_rows(cur)]
+        rows = runs_table.report_runs(cur, REPORT_RUNS)
         events = [OutcomeEvent(**e) for e in outcomes_table.timeline(cur)]
     cards = board.board(store).cards
     by_crux = _group(history, lambda h: h.crux_id)
     informing = _group(((ref.id, card) for card in cards for ref in card.cruxes), lambda x: x[0])
+    n_runs = {r["project_id"]: r.pop("n_of_project") for r in rows}
+    runs = [RunRow(**r) for r in rows]
     runs_of = _group(reversed(runs), lambda r: r.project_id)  # oldest first
     events_of = _group(events, lambda e: e.project_id)
     lines = ["# cruxlab report", "", f"Exported {now():%Y-%m-%d %H:%M} UTC.", ""]
@@ -156,6 +159,7 @@ def report(store: Store) -> str:
                 by_crux.get(crux.id, []),
                 crux_cards,
                 [r for p in projects for r in runs_of.get(p, [])],
+                {p: n_runs[p] - len(runs_of[p]) for p in projects if p in n_runs},
                 [e for p in projects for e in events_of.get(p, [])],
             )
     return "\n".join(lines)
@@ -178,6 +182,7 @@ def _crux_section(
     history: list[Credence],
     cards: list[Card],
     runs: list[RunRow],
+    unlisted: dict[int, int],
     events: list[OutcomeEvent],
 ) -> list[str]:
     lines = [f"### Crux {crux.id}: {crux.statement}", ""]
@@ -216,6 +221,9 @@ def _crux_section(
             for r in runs
         ],
     )
+    for project_id, n in unlisted.items():
+        if n:
+            lines += [f"… and {n:,} older runs of project {project_id} (runs.parquet).", ""]
     lines += ["**Outcomes**", ""]
     lines += _table(
         ["outcome", "project", "run", "recorded (UTC)", "positive / checked", "note"],

@@ -17,11 +17,10 @@ import json
 import re
 import time
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 from cruxes.models import MAX_COMPARED, Comparison, RunPage, RunQuery, RunView, TagIn, parse
 from cruxes.people import resolve
@@ -192,6 +191,10 @@ def _filters(cur: Cursor, query: RunQuery) -> dict[str, Any]:
 def _with_metrics(table: pa.Table, finals: pa.Table) -> tuple[pa.Table, dict[str, str]]:
     """Add one column per metric (its final value, else null) to a table of runs keyed by
     ``id``, from (run_id, name, value) rows; vectorised, so a page of every run stays cheap."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     ids = table.column("id").to_numpy()
     order = np.argsort(ids, kind="stable")
     columns = {}
@@ -259,6 +262,8 @@ def _flat(config: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 
 
 def _column(values: list[Any]) -> pa.Array:
+    import pyarrow as pa
+
     present = [v for v in values if v is not None]
     if all(isinstance(v, bool) for v in present):
         return pa.array(values, pa.bool_())
@@ -311,6 +316,8 @@ def compare(store: Store, run_ids: list[int]) -> Comparison:
             same[key] = configs[0].get(key)
         else:
             differing.append(key)
+    import pyarrow as pa
+
     table = pa.table(
         {
             "id": pa.array(ids, pa.int64()),
@@ -328,7 +335,9 @@ def metric_curves(store: Store, run_id: int, max_points: int = CURVE_POINTS) -> 
     with store.cursor() as cur:
         shape = runs_table.curve_shape(cur, run_id)
         if not shape:
-            return runs_table.METRICS_SCHEMA.append(pa.field("n", pa.int64())).empty_table()
+            import pyarrow as pa
+
+            return runs_table.empty_metrics().append_column("n", pa.array([], pa.int64()))
         span = max(s["last"] - s["first"] + 1 for s in shape)
         bucket = -(-span // max_points)  # ceil
         return runs_table.curves(cur, run_id, [s["name"] for s in shape], bucket)

@@ -13,10 +13,12 @@ import threading
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import pyarrow as pa
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 from db.store import Cursor
 from db.util import now
@@ -158,7 +160,14 @@ SELECT name, step, value FROM read_json(?, format = 'newline_delimited', ignore_
 WHERE name IS NOT NULL AND step IS NOT NULL
 """
 FINALS_OF = "SELECT name, max(step) AS step, arg_max(value, step) AS value FROM m GROUP BY name"
-METRICS_SCHEMA = pa.schema([("name", pa.string()), ("step", pa.int64()), ("value", pa.float64())])
+
+
+def empty_metrics() -> pa.Table:
+    """An Arrow table of no metric rows (name, step, value)."""
+    import pyarrow as pa  # imported when used: most commands never touch Arrow
+
+    schema = pa.schema([("name", pa.string()), ("step", pa.int64()), ("value", pa.float64())])
+    return schema.empty_table()
 
 
 _parser: duckdb.DuckDBPyConnection | None = None
@@ -177,8 +186,7 @@ def _parse_cursor() -> duckdb.DuckDBPyConnection:
 def read_metrics_file(path: Path) -> tuple[pa.Table, pa.Table]:
     """A metrics.jsonl as Arrow (name, step, value) and each metric's final value."""
     if not path.exists() or path.stat().st_size == 0:
-        empty = METRICS_SCHEMA.empty_table()
-        return empty, empty
+        return empty_metrics(), empty_metrics()
     with _parse_cursor() as mem:
         metrics = mem.sql(READ_METRICS, params=[str(path)]).to_arrow_table()
         mem.register("m", metrics)
@@ -391,6 +399,15 @@ WHERE (? IS NULL OR p.assignee_id = ?) AND (? IS NULL OR r.project_id = ?)
 ORDER BY r.id DESC
 LIMIT ?
 """
+SELECT_REPORT_RUNS = """
+SELECT r.id, r.project_id, p.title AS project_title, r.template, r.status, r.created_at,
+       r.finished_at, o.id AS outcome_id, count(*) OVER (PARTITION BY r.project_id) AS n_of_project
+FROM runs r
+LEFT JOIN projects p ON p.id = r.project_id
+LEFT JOIN outcomes o ON o.run_id = r.id
+QUALIFY row_number() OVER (PARTITION BY r.project_id ORDER BY r.id DESC) <= ? OR o.id IS NOT NULL
+ORDER BY r.id DESC
+"""
 COUNT_RUN_ROWS = """
 SELECT count(*) FROM runs r
 LEFT JOIN projects p ON p.id = r.project_id
@@ -411,6 +428,12 @@ def run_rows(
     """Runs, newest first (at most ``limit``), with project title, tags, notes and outcome id."""
     params = [assignee_id, assignee_id, project_id, project_id, awaiting_outcome, limit]
     return cur.all(SELECT_RUN_ROWS, params)
+
+
+def report_runs(cur: Cursor, per_project: int) -> list[dict[str, Any]]:
+    """Each project's newest ``per_project`` runs and every run with an outcome, newest first,
+    with ``n_of_project``: how many runs the project has in all."""
+    return cur.all(SELECT_REPORT_RUNS, [per_project])
 
 
 def count_run_rows(
