@@ -272,7 +272,7 @@ def side_by_side(store, root: Path, ingest_s: float) -> None:
     filled = time.perf_counter() - start
     print(f"\nMLflow store filled (schema by MLflow, rows in bulk) in {_s(filled)}")
     ids = runs.run_page(store, RunQuery(limit=100, offset=5000)).table.column("id").to_pylist()
-    n_ingest = min(N_INGEST, 100_000)
+    n_ingest = min(N_INGEST, 10_000)
     result = subprocess.run(
         [python, str(HERE / "mlflow_side.py"), "ops", str(db), str(n_ingest), *map(str, ids)],
         check=True,
