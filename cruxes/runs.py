@@ -192,19 +192,20 @@ def _with_metrics(table: pa.Table, finals: pa.Table) -> tuple[pa.Table, dict[str
     """Add one column per metric (its final value, else null) to a table of runs keyed by
     ``id``, from (run_id, name, value) rows; vectorised, so a page of every run stays cheap."""
     import numpy as np
-    import pyarrow as pa
-    import pyarrow.compute as pc
+    import pyarrow as pa  # not pyarrow.compute: importing it costs more than this whole pivot
 
     ids = table.column("id").to_numpy()
     order = np.argsort(ids, kind="stable")
+    names = finals.column("name").to_numpy(zero_copy_only=False)
+    run_ids = finals.column("run_id").to_numpy()
+    finals_values = finals.column("value").to_numpy(zero_copy_only=False)  # null → NaN
     columns = {}
-    for name in sorted(pc.unique(finals.column("name")).to_pylist()):
-        mine = finals.filter(pc.equal(finals.column("name"), name))
-        rows = order[np.searchsorted(ids[order], mine.column("run_id").to_numpy())]
+    for name in sorted(set(names)):
+        mine = names == name
+        rows = order[np.searchsorted(ids[order], run_ids[mine])]
         values = np.full(len(ids), np.nan)
-        present = np.zeros(len(ids), dtype=bool)
-        values[rows] = mine.column("value").to_numpy(zero_copy_only=False)
-        present[rows] = mine.column("value").is_valid().to_numpy(zero_copy_only=False)
+        values[rows] = finals_values[mine]
+        present = ~np.isnan(values)  # a metric is stored as null, never as NaN
         column = name if name not in table.column_names else f"metric:{name}"
         table = table.append_column(column, pa.array(values, pa.float64(), mask=~present))
         columns[name] = column
