@@ -47,8 +47,10 @@ def migrate(store: Store) -> list[int]:
     """Apply every pending migration; return the numbers applied now."""
     with store.cursor() as cur:
         cur.execute(CREATE_SCHEMA_MIGRATIONS)
+        done = {r["version"] for r in cur.all(SELECT_APPLIED)}
     applied_now = []
-    for number in sorted(MIGRATIONS):
+    # Opening the file costs more than a check: an up-to-date database is opened once.
+    for number in sorted(set(MIGRATIONS) - done):
         name, fn = MIGRATIONS[number]
         with store.transaction() as cur:
             # Re-read inside the transaction: another process may have migrated.
