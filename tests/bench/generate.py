@@ -222,6 +222,7 @@ def generate(store: Store, *, scale: float = 1.0, seed: int = 0) -> dict[str, in
         "predictions": predictions,
         "runs": runs,
         "run_metrics": metrics,
+        "run_finals": metrics,  # one step per metric: the final value is the only one
         "outcomes": outcomes,
         "outcome_evaluations": evaluations,
     }
