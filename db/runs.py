@@ -311,20 +311,18 @@ def _where(
         clauses.append(clause)
         bound.extend(values)
 
-    if project_id is not None:
-        add("r.project_id = ?", project_id)
-    if template is not None:
-        add("r.template = ?", template)
-    if status is not None:
-        add("r.status = ?", status)
-    if tag is not None:
-        add("r.id IN (SELECT entity_id FROM current_tags WHERE kind = 'run' AND tag = ?)", tag)
-    if person_id is not None:
-        add("p.assignee_id = ?", person_id)
-    if created_from is not None:
-        add("r.created_at >= ?", created_from)
-    if created_before is not None:
-        add("r.created_at < ?", created_before)
+    simple = {
+        "r.project_id = ?": project_id,
+        "r.template = ?": template,
+        "r.status = ?": status,
+        "r.id IN (SELECT entity_id FROM current_tags WHERE kind = 'run' AND tag = ?)": tag,
+        "p.assignee_id = ?": person_id,
+        "r.created_at >= ?": created_from,
+        "r.created_at < ?": created_before,
+    }
+    for clause, value in simple.items():
+        if value is not None:
+            add(clause, value)
     for name, op, value in metrics:
         add(
             f"r.id IN (SELECT run_id FROM run_finals WHERE name = ? AND value {OPERATORS[op]} ?)",
@@ -332,14 +330,9 @@ def _where(
             value,
         )
     for path, op, value in params:  # path: a JSON path such as '$.n_sequences'
-        if isinstance(value, str):
-            add(f"json_extract_string(r.config, ?) {OPERATORS[op]} ?", path, value)
-        else:
-            add(
-                f"TRY_CAST(json_extract_string(r.config, ?) AS DOUBLE) {OPERATORS[op]} ?",
-                path,
-                value,
-            )
+        key = "json_extract_string(r.config, ?)"
+        key = key if isinstance(value, str) else f"TRY_CAST({key} AS DOUBLE)"
+        add(f"{key} {OPERATORS[op]} ?", path, value)
     if ids is not None:
         add("r.id IN (SELECT unnest(?::BIGINT[]))", list(ids))
     return " AND ".join(clauses) or "true", bound
