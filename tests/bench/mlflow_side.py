@@ -111,6 +111,7 @@ def ops(db: str, n_ingest: int, ids: list[int]) -> None:
         lambda: mlflow.search_runs([experiment], max_results=200_000, output_format="list"), 1
     )
     out["list_all_n"] = len(found)
+    print(json.dumps(out), flush=True)  # each line holds everything measured so far
     out["page_50"], _ = timed(
         lambda: client.search_runs(
             [experiment], max_results=50, order_by=["attributes.start_time DESC"]
@@ -133,6 +134,7 @@ def ops(db: str, n_ingest: int, ids: list[int]) -> None:
         1,
     )
     out["filter_param_n"] = len(found)
+    print(json.dumps(out), flush=True)
     uuids = ", ".join(f"'{i:032x}'" for i in ids)
     out["compare_100"], found = timed(
         lambda: client.search_runs(
