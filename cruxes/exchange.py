@@ -48,7 +48,7 @@ def export_home(store: Store, directory: str | Path) -> ExchangeResult:
         counts = exchange_table.row_counts(cur)
         for table in counts:
             exchange_table.export_table(cur, table, target / f"{table}.parquet")
-        run_ids = [r["id"] for r in runs_table.list_runs(cur)]
+        run_ids = runs_table.run_ids(cur)
     source = paths.runs_dir(home_of(store))
     copied = 0
     for run_id in run_ids:

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from db.errors import StoreBusy
 
@@ -59,6 +60,10 @@ class Cursor:
         """Run a query and return its first row, or None."""
         rows = self.all(sql, params)
         return rows[0] if rows else None
+
+    def arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
+        """Run a query and return its whole result as an Arrow table (no Python object per row)."""
+        return self.raw.sql(sql, params=params or None).to_arrow_table()
 
     def scalar(self, sql: str, params: Sequence[Any] | None = None) -> Any:
         """Run a query and return the first column of its first row, or None."""
