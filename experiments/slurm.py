@@ -164,6 +164,25 @@ class SlurmSettings(BaseModel):
         return params
 
 
+LIST_OPTIONS = {"sbatch_flags", "setup"}
+
+
+def parse_pairs(pairs: Sequence[str] | None) -> dict[str, Any]:
+    """``["time_limit_min=5", "setup=module load cuda", ...]`` → options; the list options
+    (``sbatch_flags``, ``setup``) take one value per repetition."""
+    options: dict[str, Any] = {}
+    for pair in pairs or ():
+        key, sep, value = pair.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise InvalidInput(f"Expected a SLURM option KEY=VALUE, got {pair!r}.")
+        if key in LIST_OPTIONS:
+            options.setdefault(key, []).append(value.strip())
+        else:
+            options[key] = value.strip()
+    return options
+
+
 def load_settings(home: Path, overrides: Mapping[str, Any] | None = None) -> SlurmSettings:
     """The home's ``[slurm]`` settings with per-run ``overrides``; one InvalidInput if bad."""
     base = settings_file.read(home).get("slurm", {})
@@ -366,8 +385,6 @@ def start_again(folder: RunFolder) -> None:
 
 def run_pack(home: str, run_ids: list[int]) -> dict[int, str]:
     """The job: execute each run of a pack that has no result yet; never open the database."""
-    from experiments.worker import execute
-
     # Not checkpointable: let SLURM's time limit and preemption policy end the job.
     signal.signal(signal.SIGUSR2, signal.SIG_IGN)
     statuses = {}
@@ -375,10 +392,13 @@ def run_pack(home: str, run_ids: list[int]) -> dict[int, str]:
         folder = RunFolder.of(Path(home), run_id)
         if folder.result.exists():
             statuses[run_id] = (read_json(folder.result) or {}).get("status", "done")
+            print(f"run {run_id} already ended {statuses[run_id]}: not run again", flush=True)
             continue
+        from experiments.worker import execute  # torch: only when a run executes
+
         start_again(folder)
         with output_to(folder.log):
-            statuses[run_id] = execute(Path(home), run_id, record=False)
+            statuses[run_id] = execute(Path(home), run_id, on_node=True)
     return statuses
 
 
@@ -393,9 +413,14 @@ class SlurmExecutor:
     """Runs as SLURM jobs (see the module docstring)."""
 
     name = "slurm"
+    takes_options = True
 
-    def __init__(self, options: Mapping[str, Any] | None = None) -> None:
-        self.options = dict(options or {})
+    def __init__(
+        self, options: Sequence[str] | Mapping[str, Any] | None = None, *, home: Path | None = None
+    ):
+        self.options = dict(options) if isinstance(options, Mapping) else parse_pairs(options)
+        if home is not None:
+            load_settings(home, self.options)  # bad options: one error before anything exists
 
     def submit(self, home: Path, run_id: int) -> str:
         return self.submit_many(home, [run_id])[0]

@@ -13,6 +13,7 @@ import sys
 import pytest
 
 from tests.cluster.slurm import LocalSlurm, missing
+from tests.integration.conftest import project  # noqa: F401 - an assigned project
 
 
 def _progress(message: str) -> None:

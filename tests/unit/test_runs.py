@@ -268,8 +268,8 @@ def test_a_run_the_executor_refuses_is_never_created_and_nothing_freezes(
 
 
 def test_an_unknown_executor_is_refused_before_anything_is_written(store, theo, monkeypatch):
-    monkeypatch.setenv("CRUXLAB_EXECUTOR", "slurm")
-    with pytest.raises(InvalidInput, match="Unknown executor 'slurm'"):
+    monkeypatch.setenv("CRUXLAB_EXECUTOR", "kubernetes")
+    with pytest.raises(InvalidInput, match="Unknown executor 'kubernetes'; known executors: "):
         runs.start_run(store, theo.id, "induction_heads")
     assert projects.get_project(store, theo.id).predictions_frozen_at is None
 
