@@ -362,6 +362,9 @@ class RunQuery(Model):
     metrics: list[str] = Field(
         [], description="Metric filters on final values, e.g. 'faithfulness > 0.9'."
     )
+    params: list[str] = Field(
+        [], description="Config filters, e.g. 'n_sequences = 64' or 'model = organism:modadd-1l'."
+    )
     sort: str = Field("id", description="A column (id, created_at, status, …) or a metric name.")
     descending: bool = Field(True, description="Largest (newest) first.")
     limit: int | None = Field(50, ge=1, description="Runs per page; None for all.")

@@ -34,6 +34,11 @@ def start_up(home: str | os.PathLike | None = None, *, timeout: float | None = N
     return store
 
 
+def held(store: Store):
+    """A block in which ``store`` opens its file once for all the calls made inside it."""
+    return store.hold()
+
+
 def home_of(store: Store) -> Path:
     """The home folder a store lives in."""
     return lifecycle.home_of(store)

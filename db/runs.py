@@ -13,10 +13,12 @@ import threading
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import pyarrow as pa
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 from db.store import Cursor
 from db.util import now
@@ -30,7 +32,11 @@ VALUES (?, ?, ?, ?, ?, ?, ?, 0.0) RETURNING *
 """
 SET_JOB = "UPDATE runs SET job_id = ? WHERE id = ?"
 SELECT_RUN = "SELECT * FROM runs WHERE id = ?"
-SELECT_RUN_IDS = "SELECT id FROM runs ORDER BY id"
+SELECT_RUN_IDS = """
+SELECT id FROM runs WHERE NOT ? OR (status IN ('succeeded', 'failed', 'cancelled')
+                                    AND ingested_at IS NOT NULL)
+ORDER BY id
+"""
 SELECT_ACTIVE = """
 SELECT id, status, executor, job_id, created_at, started_at, heartbeat_at, progress, message
 FROM runs WHERE status IN ('queued', 'running') AND ingested_at IS NULL
@@ -78,9 +84,9 @@ def get_run(cur: Cursor, run_id: int) -> dict[str, Any] | None:
     return cur.one(SELECT_RUN, [run_id])
 
 
-def run_ids(cur: Cursor) -> list[int]:
-    """Every run id, ascending."""
-    return [r["id"] for r in cur.all(SELECT_RUN_IDS)]
+def run_ids(cur: Cursor, *, finished: bool = False) -> list[int]:
+    """Every run id (or every recorded finished run's), ascending."""
+    return [r["id"] for r in cur.all(SELECT_RUN_IDS, [finished])]
 
 
 def active_runs(cur: Cursor, ids: Sequence[int] | None = None) -> list[dict[str, Any]]:
@@ -154,7 +160,14 @@ SELECT name, step, value FROM read_json(?, format = 'newline_delimited', ignore_
 WHERE name IS NOT NULL AND step IS NOT NULL
 """
 FINALS_OF = "SELECT name, max(step) AS step, arg_max(value, step) AS value FROM m GROUP BY name"
-METRICS_SCHEMA = pa.schema([("name", pa.string()), ("step", pa.int64()), ("value", pa.float64())])
+
+
+def empty_metrics() -> pa.Table:
+    """An Arrow table of no metric rows (name, step, value)."""
+    import pyarrow as pa  # imported when used: most commands never touch Arrow
+
+    schema = pa.schema([("name", pa.string()), ("step", pa.int64()), ("value", pa.float64())])
+    return schema.empty_table()
 
 
 _parser: duckdb.DuckDBPyConnection | None = None
@@ -173,8 +186,7 @@ def _parse_cursor() -> duckdb.DuckDBPyConnection:
 def read_metrics_file(path: Path) -> tuple[pa.Table, pa.Table]:
     """A metrics.jsonl as Arrow (name, step, value) and each metric's final value."""
     if not path.exists() or path.stat().st_size == 0:
-        empty = METRICS_SCHEMA.empty_table()
-        return empty, empty
+        return empty_metrics(), empty_metrics()
     with _parse_cursor() as mem:
         metrics = mem.sql(READ_METRICS, params=[str(path)]).to_arrow_table()
         mem.register("m", metrics)
@@ -289,14 +301,15 @@ def _where(
     created_from: datetime | None = None,
     created_before: datetime | None = None,
     metrics: Sequence[tuple[str, str, float]] = (),
+    params: Sequence[tuple[str, str, float | str]] = (),
     ids: Sequence[int] | None = None,
 ) -> tuple[str, list[Any]]:
     clauses: list[str] = []
-    params: list[Any] = []
+    bound: list[Any] = []
 
     def add(clause: str, *values: Any) -> None:
         clauses.append(clause)
-        params.extend(values)
+        bound.extend(values)
 
     if project_id is not None:
         add("r.project_id = ?", project_id)
@@ -318,9 +331,18 @@ def _where(
             name,
             value,
         )
+    for path, op, value in params:  # path: a JSON path such as '$.n_sequences'
+        if isinstance(value, str):
+            add(f"json_extract_string(r.config, ?) {OPERATORS[op]} ?", path, value)
+        else:
+            add(
+                f"TRY_CAST(json_extract_string(r.config, ?) AS DOUBLE) {OPERATORS[op]} ?",
+                path,
+                value,
+            )
     if ids is not None:
         add("r.id IN (SELECT unnest(?::BIGINT[]))", list(ids))
-    return " AND ".join(clauses) or "true", params
+    return " AND ".join(clauses) or "true", bound
 
 
 def page(
@@ -377,6 +399,15 @@ WHERE (? IS NULL OR p.assignee_id = ?) AND (? IS NULL OR r.project_id = ?)
 ORDER BY r.id DESC
 LIMIT ?
 """
+SELECT_REPORT_RUNS = """
+SELECT r.id, r.project_id, p.title AS project_title, r.template, r.status, r.created_at,
+       r.finished_at, o.id AS outcome_id, count(*) OVER (PARTITION BY r.project_id) AS n_of_project
+FROM runs r
+LEFT JOIN projects p ON p.id = r.project_id
+LEFT JOIN outcomes o ON o.run_id = r.id
+QUALIFY row_number() OVER (PARTITION BY r.project_id ORDER BY r.id DESC) <= ? OR o.id IS NOT NULL
+ORDER BY r.id DESC
+"""
 COUNT_RUN_ROWS = """
 SELECT count(*) FROM runs r
 LEFT JOIN projects p ON p.id = r.project_id
@@ -397,6 +428,12 @@ def run_rows(
     """Runs, newest first (at most ``limit``), with project title, tags, notes and outcome id."""
     params = [assignee_id, assignee_id, project_id, project_id, awaiting_outcome, limit]
     return cur.all(SELECT_RUN_ROWS, params)
+
+
+def report_runs(cur: Cursor, per_project: int) -> list[dict[str, Any]]:
+    """Each project's newest ``per_project`` runs and every run with an outcome, newest first,
+    with ``n_of_project``: how many runs the project has in all."""
+    return cur.all(SELECT_REPORT_RUNS, [per_project])
 
 
 def count_run_rows(

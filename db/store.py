@@ -22,10 +22,12 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import pyarrow as pa
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 from db.errors import StoreBusy
 
@@ -107,6 +109,13 @@ class Store:
                     ) from None
                 time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
                 delay = min(delay * 2, 0.5)
+
+    @contextmanager
+    def hold(self) -> Iterator[None]:
+        """Keep the file open across the units of work inside this block (one open, not one
+        per call: a page that makes ten small reads pays for opening the file once)."""
+        with self.cursor():
+            yield
 
     @contextmanager
     def cursor(self) -> Iterator[Cursor]:

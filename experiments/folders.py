@@ -21,11 +21,32 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from db import paths
+
+
+def copy_run_folders(source: Path, target: Path, names: list[str], *, link: bool) -> int:
+    """Copy the run folders ``names`` from ``source`` into ``target`` with ``cp -a`` (C speed,
+    no per-file Python); with ``link`` and one filesystem, files are hard links instead of
+    copies. Leaves out worker pid files and half-written temporaries; returns folders copied."""
+    present = sorted(set(names) & set(os.listdir(source))) if source.is_dir() else []
+    target.mkdir(parents=True, exist_ok=True)
+    hard = link and os.stat(source).st_dev == os.stat(target).st_dev if present else False
+    flags = ["-a", "--link"] if hard else ["-a"]
+    for start in range(0, len(present), 5000):  # stay far below the argument-size limit
+        chunk = [str(source / name) for name in present[start : start + 5000]]
+        subprocess.run(["cp", *flags, "--target-directory", str(target), *chunk], check=True)
+    if present:
+        subprocess.run(
+            ["find", str(target), "(", "-name", "worker.pid", "-o", "-name", ".*.tmp", ")",
+             "-type", "f", "-delete"],
+            check=True,
+        )  # fmt: skip
+    return len(present)
 
 
 def write_json_atomic(path: Path, data: Any) -> None:

@@ -47,7 +47,7 @@ from experiments.registry import get_template
 PUSH_EVERY_S = 5.0  # progress reaches the database at most this often
 QUIET_PUSH_S = 30.0  # and at least this often while the run executes
 HEARTBEAT_DB_TIMEOUT_S = 0.5  # a heartbeat never waits long for the database
-RECORD_TIMEOUT_S = 120.0  # the final record waits longer: nobody is waiting on the worker
+RECORD_TIMEOUT_S = 120.0  # the final record waits longer (unless $CRUXLAB_DB_TIMEOUT says)
 
 
 def max_jobs() -> int:
@@ -198,7 +198,7 @@ def execute(home: Path, run_id: int, *, on_node: bool = False) -> str:
             print("a result was already written (cancelled or lost); keeping it", flush=True)
     if on_node:
         return read_json(folder.result)["status"]
-    store = Store(db_file, timeout=RECORD_TIMEOUT_S)
+    store = Store(db_file, timeout=float(os.environ.get("CRUXLAB_DB_TIMEOUT") or RECORD_TIMEOUT_S))
     try:
         lifecycle.record(store, run_id)
         lifecycle.refresh(store)

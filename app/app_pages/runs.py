@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from app.app_pages import common, run_form
-from cruxes import people, projects, runs
+from cruxes import people, projects, runs, workspace
 from cruxes.models import RUN_STATUSES, Comparison, RunPage, RunQuery, RunView, parse
 
 REFRESH_S = 2
@@ -48,6 +48,12 @@ def filters() -> RunQuery:
             placeholder="faithfulness > 0.9",
             help="NAME OP NUMBER on each run's final value; OP is >, >=, <, <=, = or !=.",
         )
+        param = first.text_input(
+            "Config filter",
+            key="runs_param",
+            placeholder="n_sequences = 64",
+            help="KEY OP VALUE on each run's config; text values take = and != only.",
+        )
         since = first.date_input("Created from", value=None, key="runs_since")
         until = second.date_input("Created until", value=None, key="runs_until")
         sorts = [*SORT_COLUMNS, *runs.metric_names(store)]
@@ -65,6 +71,7 @@ def filters() -> RunQuery:
         since=since,
         until=until,
         metrics=[metric] if metric.strip() else [],
+        params=[param] if param.strip() else [],
         sort=sort,
         descending=not ascending,
         limit=PAGE_SIZE,
@@ -85,10 +92,11 @@ def runs_section() -> None:
     if not page.total and not page.by_status:
         st.info("No runs yet: start one above.")
         return
-    active = any(page.by_status.get(s) for s in ("queued", "running"))
-    # Poll only while something is queued or running: one page query, no folder reads.
-    live = st.fragment(live_panel, run_every=REFRESH_S if active else None)
-    live(query, active)
+    if any(page.by_status.get(s) for s in ("queued", "running")):
+        # Poll only while something is queued or running: one page query, no folder reads.
+        st.fragment(live_panel, run_every=REFRESH_S)(query)
+    else:
+        runs_table(page)
     pages = max(1, -(-page.total // PAGE_SIZE))
     st.number_input(
         f"Page (of {pages:,})", min_value=1, max_value=pages, key="runs_page_number", step=1
@@ -107,11 +115,15 @@ def _rows(page: RunPage) -> list[dict]:
     return page.table.select(["id", "template", "status"]).to_pylist()
 
 
-def live_panel(query: RunQuery, was_active: bool) -> None:
+def live_panel(query: RunQuery) -> None:
     """The page of runs, refreshed every few seconds while runs are live."""
     page = runs.run_page(common.get_store(), query)
-    if was_active and not any(page.by_status.get(s) for s in ("queued", "running")):
+    if not any(page.by_status.get(s) for s in ("queued", "running")):
         st.rerun()  # everything finished: redraw the page once and stop polling
+    runs_table(page)
+
+
+def runs_table(page: RunPage) -> None:
     states = " · ".join(f"{n:,} {s}" for s, n in page.by_status.items())
     templates = " · ".join(f"{n:,} {t}" for t, n in page.by_template.items())
     st.caption(f"{page.total:,} runs match ({states}). Per template: {templates or '—'}.")
@@ -256,5 +268,5 @@ def render() -> None:
     runs_section()
 
 
-with common.errors():
+with common.errors(), workspace.held(common.get_store()):
     render()

@@ -210,6 +210,9 @@ def run_list(
     metric: list[str] = typer.Option(
         [], "--metric", help="A filter on a final metric, e.g. 'faithfulness > 0.9' (repeat)."
     ),
+    param: list[str] = typer.Option(
+        [], "--param", help="A filter on the config, e.g. 'n_sequences = 64' (repeat)."
+    ),
     sort: str = typer.Option("id", "--sort", help="A column (id, created_at, …) or a metric."),
     ascending: bool = typer.Option(False, "--asc", help="Smallest (oldest) first."),
     limit: int = typer.Option(50, "--limit", help="Runs to print; 0 for all."),
@@ -232,6 +235,7 @@ def run_list(
         since=since.date() if since else None,
         until=until.date() if until else None,
         metrics=metric,
+        params=param,
         sort=sort,
         descending=not ascending,
         limit=limit or None,

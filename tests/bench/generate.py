@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import random
 import sys
+import time
 from datetime import datetime, timedelta
 
 import pyarrow as pa
@@ -352,15 +353,24 @@ def add_runs(store: Store, n: int, *, seed: int = 0, folders: bool = True) -> di
             "created_at": np.full(len(tagged), np.datetime64(START, "us")),
         }
     )
+    start = time.perf_counter()
     with store.transaction() as cur:
         exchange.load_rows(cur, "runs", runs)
         exchange.load_rows(cur, "run_metrics", metrics)
         exchange.load_rows(cur, "run_finals", metrics)
         exchange.load_rows(cur, "tag_events", tags)
         exchange.continue_sequences(cur)
+    db_s = time.perf_counter() - start
+    start = time.perf_counter()
     if folders:
         write_folders(paths.runs_dir(store.path.parent), runs, values)
-    return {"runs": n, "run_metrics": n * k, "run_folders": n if folders else 0}
+    return {
+        "runs": n,
+        "run_metrics": n * k,
+        "run_folders": n if folders else 0,
+        "db_s": db_s,
+        "folders_s": time.perf_counter() - start,
+    }
 
 
 def write_folders(root, runs: pa.Table, values) -> None:

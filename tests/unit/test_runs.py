@@ -93,6 +93,9 @@ def test_the_runs_table_is_newest_first_and_paginated(sweep):
         ({"sort": METRIC}, [7, 2, 5, 6, 4, 8, 1, 3]),  # no value last
         ({"sort": METRIC, "descending": False}, [1, 8, 4, 6, 5, 2, 7, 3]),
         ({"sort": "status", "descending": False, "limit": 2}, [3, 1]),
+        ({"params": ["n_sequences = 32"]}, [8, 5, 2]),
+        ({"params": ["n_sequences > 16", "seq_len == 16"], "status": "succeeded"}, [8, 6, 5, 4, 2]),
+        ({"params": ["model = organism:modadd-1l"]}, []),
         ({"until": date(2000, 1, 1)}, []),
         ({"since": date.today(), "tag": "keep"}, [7, 4, 2]),
     ],
@@ -140,6 +143,13 @@ def test_a_bad_metric_filter_is_refused_in_one_sentence(sweep, bad):
     store, a, b = sweep
     with pytest.raises(InvalidInput, match="A metric filter is NAME OP NUMBER"):
         runs.run_page(store, RunQuery(metrics=[bad]))
+
+
+@pytest.mark.parametrize("bad", ["n_sequences", "model > organism", "1x = 2"])
+def test_a_bad_config_filter_is_refused_in_one_sentence(sweep, bad):
+    store, a, b = sweep
+    with pytest.raises(InvalidInput, match="A config filter is KEY OP VALUE"):
+        runs.run_page(store, RunQuery(params=[bad]))
 
 
 def test_an_unknown_person_or_a_backwards_period_is_refused(sweep):
