@@ -62,8 +62,12 @@ def executor_names() -> list[str]:
 
 
 def default_executor(store: Store) -> str:
-    """The executor a run starts on unless told: ``$CRUXLAB_EXECUTOR``, then settings.toml."""
-    return default_name(lifecycle.home_of(store))
+    """The executor a run starts on unless told: ``$CRUXLAB_EXECUTOR``, then settings.toml
+    (``local`` while that file is unreadable: starting a run then says what is wrong)."""
+    try:
+        return default_name(lifecycle.home_of(store))
+    except InvalidInput:
+        return "local"
 
 
 def start_run(

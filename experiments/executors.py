@@ -44,7 +44,7 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
@@ -94,7 +94,10 @@ def default_name(home: Path | None = None) -> str:
 
 
 def get_executor(
-    name: str | None = None, *, options: Mapping[str, Any] | None = None, home: Path | None = None
+    name: str | None = None,
+    *,
+    options: Sequence[str] | Mapping[str, Any] | None = None,
+    home: Path | None = None,
 ) -> Executor:
     """The executor ``name`` (default: ``default_name(home)``), given per-run ``options``
     (checked now against ``home``'s settings; an executor without options refuses them)."""

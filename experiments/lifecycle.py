@@ -24,10 +24,10 @@ second, so a busy database or a stopped app loses nothing:
 * ``refresh`` — record finished folders the database missed and fail lost runs: a
   run whose executor says its worker is gone, or whose newest heartbeat (folder or
   database) is older than ``lost_after_s()``; a live run's folder heartbeat reaches
-  the database here when its worker does not report there (a cluster job). It runs at start-up
-  (``cruxes.workspace.start_up``), in the worker pool (each worker sweeps when it
-  ends) and on an explicit refresh (``cruxlab run refresh``, the Runs page's button);
-  never inside a read.
+  the database here when its worker does not report there (a cluster job). It runs
+  at start-up (``cruxes.workspace.start_up``), in the worker pool (each worker sweeps
+  when it ends) and on an explicit refresh (``cruxlab run refresh``, the Runs page's
+  button); never inside a read.
 """
 
 from __future__ import annotations

@@ -56,6 +56,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, redirect_stderr
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -204,10 +205,12 @@ def load_settings(home: Path, overrides: Mapping[str, Any] | None = None) -> Slu
 
 @dataclass(frozen=True)
 class JobState:
-    """What SLURM says about one job: its state (``RUNNING``, ``TIMEOUT``…) and reason."""
+    """What SLURM says about one job: its state (``RUNNING``, ``TIMEOUT``…), its reason,
+    and when its current attempt started (seconds since the epoch), if it did."""
 
     state: str
-    reason: str
+    reason: str = ""
+    started: float | None = None
 
     @property
     def waiting(self) -> bool:
@@ -235,13 +238,20 @@ def _slurm(*argv: str) -> subprocess.CompletedProcess | None:
         return None
 
 
-def _parse(lines: str) -> dict[str, JobState]:
+def _epoch(stamp: str) -> float | None:
+    try:  # squeue prints the controller's local time, ISO-like, or N/A before a start
+        return datetime.fromisoformat(stamp).timestamp()
+    except ValueError:
+        return None
+
+
+def parse_states(lines: str) -> dict[str, JobState]:
+    """``JOBID|STATE[|REASON|START]`` lines (squeue, sacct) → state per job id."""
     states = {}
     for line in lines.splitlines():
-        parts = line.strip().split("|")
-        if len(parts) >= 2 and parts[0]:
-            state = parts[1].split()[0] if parts[1].strip() else "UNKNOWN"
-            states[parts[0]] = JobState(state, parts[2] if len(parts) > 2 else "")
+        job_id, state, reason, start = (line.strip().split("|") + ["", "", ""])[:4]
+        if job_id and state.strip():
+            states[job_id] = JobState(state.split()[0], reason, _epoch(start))
     return states
 
 
@@ -274,23 +284,23 @@ def job_states(job_ids: Sequence[str]) -> dict[str, JobState] | None:
 
 
 def _squeue(bases: list[str]) -> dict[str, JobState] | None:
-    out = _slurm("squeue", "-h", "--states=all", "-r", "-j", ",".join(bases), "-o", "%i|%T|%r")
+    out = _slurm("squeue", "-h", "--states=all", "-r", "-j", ",".join(bases), "-o", "%i|%T|%r|%S")
     if out is None:
         return None
     if out.returncode != 0:
         # Every id unknown (ended and forgotten) is an error to squeue; anything else is not.
         return {} if "Invalid job id" in out.stderr else None
-    return _parse(out.stdout)
+    return parse_states(out.stdout)
 
 
 def _sacct(bases: list[str]) -> dict[str, JobState]:
     """Ended jobs from accounting, where the cluster keeps it (else nothing)."""
     if shutil.which("sacct") is None:
         return {}
-    out = _slurm("sacct", "-n", "-P", "-X", "-o", "JobID,State,Reason", "-j", ",".join(bases))
+    out = _slurm("sacct", "-n", "-P", "-X", "-o", "JobID,State", "-j", ",".join(bases))
     if out is None or out.returncode != 0:
         return {}  # "Slurm accounting storage is disabled"
-    return _parse(out.stdout)
+    return parse_states(out.stdout)
 
 
 def forget_cache() -> None:
@@ -487,11 +497,14 @@ class SlurmExecutor:
         if states is None:
             return Liveness.UNKNOWN  # SLURM cannot be asked right now
         state = states.get(job_id)
-        if state is not None and state.waiting:
+        if state is None or not (state.waiting or state.running):
+            return Liveness.GONE
+        beat = RunFolder.of(home, run_id).last_heartbeat()
+        if state.waiting or beat is None or (state.started and beat < state.started):
+            # Queued, in its setup lines, behind earlier runs of its pack, or requeued and
+            # not yet at this run: no heartbeat is due from this attempt yet.
             return Liveness.WAITING
-        if state is not None and state.running:
-            return Liveness.ALIVE
-        return Liveness.GONE
+        return Liveness.ALIVE
 
     def end(self, home: Path, run_id: int, job_id: str | None) -> tuple[str, str] | None:
         """How a run whose job is gone ended: (``failed`` | ``cancelled``, SLURM's reason)."""

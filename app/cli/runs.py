@@ -73,21 +73,9 @@ def run_start(
 ) -> None:
     """Start a template run for a project (a worker process here, or a SLURM job)."""
     store = get_store()
-    run = runs.start_run(
-        store,
-        project_id,
-        template,
-        runs.parse_assignments(set_),
-        seed=seed,
-        device=device,
-        executor=executor,
-        options=slurm,
-    )
-    if wait:
-        run = runs.wait_for(store, run.id)
-    emit(as_json, run, _run_text(run))
-    if wait and run.status != "succeeded":
-        raise typer.Exit(1)
+    how = {"seed": seed, "device": device, "executor": executor, "options": slurm}
+    run = runs.start_run(store, project_id, template, runs.parse_assignments(set_), **how)
+    _started(store, [run], wait, as_json, one=True)
 
 
 @run_app.command("sweep")
@@ -107,20 +95,17 @@ def run_sweep(
 ) -> None:
     """Start one run per grid point (on SLURM: one job array)."""
     store = get_store()
-    started = runs.start_sweep(
-        store,
-        project_id,
-        template,
-        grid,
-        runs.parse_assignments(set_),
-        seed=seed,
-        device=device,
-        executor=executor,
-        options=slurm,
-    )
+    how = {"seed": seed, "device": device, "executor": executor, "options": slurm}
+    values = runs.parse_assignments(set_)
+    started = runs.start_sweep(store, project_id, template, grid, values, **how)
+    _started(store, started, wait, as_json)
+
+
+def _started(store, started: list, wait: bool, as_json: bool, one: bool = False) -> None:
+    """Print started runs (after they finish, with ``wait``; exit 1 if one did not succeed)."""
     if wait:
         started = runs.wait_for_all(store, [r.id for r in started])
-    emit(as_json, started, "\n".join(_run_text(r) for r in started))
+    emit(as_json, started[0] if one else started, "\n".join(_run_text(r) for r in started))
     if wait and any(r.status != "succeeded" for r in started):
         raise typer.Exit(1)
 

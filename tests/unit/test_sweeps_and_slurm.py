@@ -1,11 +1,13 @@
-"""Sweep grids and SLURM options: expansion, validation, and one clear error for bad input."""
+"""Sweep grids and SLURM options (expansion, validation, one clear error for bad input), and
+how a SLURM job's end becomes a run's end. The jobs themselves run in tests/cluster/."""
 
 import pytest
 
 from cruxes import sweeps
 from cruxes.errors import InvalidInput
+from experiments.folders import RunFolder, write_json_atomic
 from experiments.registry import get_template
-from experiments.slurm import load_settings
+from experiments.slurm import JobState, ending, job_file, load_settings, parse_states
 
 
 def test_a_grid_expands_to_its_product_last_key_fastest():
@@ -103,3 +105,43 @@ def test_an_unreadable_settings_file_is_one_clear_error(tmp_path):
     (tmp_path / "settings.toml").write_text("[slurm\n")
     with pytest.raises(InvalidInput, match="settings.toml is not valid TOML"):
         load_settings(tmp_path)
+
+
+def test_squeue_and_sacct_lines_parse_to_job_states():
+    states = parse_states(
+        "12_0|RUNNING|None|2026-12-02T00:50:53\n12_1|PENDING|Priority|N/A\n13|CANCELLED by 0\n"
+    )
+    assert states["12_0"].state == "RUNNING" and states["12_0"].started is not None
+    assert states["12_1"] == JobState("PENDING", "Priority", None)
+    assert states["13"] == JobState("CANCELLED", "", None)
+
+
+STEPD = "*** JOB 12 ON node7 CANCELLED AT 2026-12-02T00:45:53 DUE TO TIME LIMIT ***"
+
+
+@pytest.mark.parametrize(
+    ("state", "status", "reason"),
+    [
+        (
+            JobState("TIMEOUT", "TimeLimit"),
+            "failed",
+            f"SLURM ended job 12: TIMEOUT, reason TimeLimit: {STEPD}.",
+        ),
+        (JobState("CANCELLED", "None"), "cancelled", f"SLURM cancelled job 12 (scancel): {STEPD}."),
+        (
+            None,
+            "failed",
+            f"SLURM no longer knows job 12 and the run wrote no result: {STEPD}. "
+            "The job's log: LOG.",
+        ),
+    ],
+)
+def test_a_job_that_ended_without_a_result_ends_its_run_with_slurms_reason(
+    tmp_path, state, status, reason
+):
+    folder = RunFolder.of(tmp_path, 3)
+    folder.root.mkdir(parents=True)
+    log = tmp_path / "12_0_log.err"
+    log.write_text(f"some output\nslurmstepd-node7: error: {STEPD}\n")
+    write_json_atomic(job_file(folder), {"job_id": "12", "pack": [3], "stderr": str(log)})
+    assert ending(tmp_path, 3, "12", state) == (status, reason.replace("LOG", str(log)))
