@@ -45,7 +45,7 @@ def scontrol(job_id: str) -> dict[str, str]:
 
 
 def test_run_start_on_slurm_waits_for_the_job_and_a_requeue_records_nothing_twice(
-    slurm, project, home
+    slurm, project, home, store
 ):
     run = js(
         "run", "start", str(project.id), "induction_heads", *SMALL, "--executor", "slurm", "--wait"
@@ -54,9 +54,8 @@ def test_run_start_on_slurm_waits_for_the_job_and_a_requeue_records_nothing_twic
     assert run["metrics"]["max_induction_score"] > 0.5
     job = job_info(home, run["id"])
     assert job["job_id"] == run["job_id"] and job["pack"] == [run["id"]]
-    assert "best induction head" in cli("run", "log", str(run["id"])).stdout
-    history = js("run", "show", str(run["id"]))["history"]
-    assert len(history) == 5
+    assert "best induction head" in runs.run_log(store, run["id"])
+    assert len(runs.metric_history(store, run["id"])) == 5
 
     # SLURM runs a requeued job again from the start: the finished run is not rerun.
     subprocess.run(["scontrol", "requeue", run["job_id"]], check=True)
@@ -68,9 +67,9 @@ def test_run_start_on_slurm_waits_for_the_job_and_a_requeue_records_nothing_twic
         ),
         slurm,
     )
-    cli("run", "refresh")
-    again = js("run", "show", str(run["id"]))
-    assert again["status"] == "succeeded" and len(again["history"]) == 5
+    assert runs.refresh(store) == {}
+    assert runs.get_run(store, run["id"]).status == "succeeded"
+    assert len(runs.metric_history(store, run["id"])) == 5
     job_log = Path(job["stdout"]).read_text()
     assert f"run {run['id']} already ended succeeded: not run again" in job_log
 
@@ -123,16 +122,16 @@ def test_a_sweep_is_one_job_array_whose_workers_never_open_the_database(
         for i in (0, 2)
     ]
     assert spans[0][0] < spans[1][1] and spans[1][0] < spans[0][1]
-    assert [r["status"] for r in js("run", "list", "--asc")] == ["queued"] * 4
+    assert [runs.get_run(store, i).status for i in ids] == ["queued"] * 4
 
-    # The owner of the database (here: an explicit refresh) records the folders.
+    # The owner of the database (here: an explicit refresh) records the folders, once.
     assert {r["id"]: r["status"] for r in js("run", "refresh")} == dict.fromkeys(ids, "succeeded")
-    recorded = [js("run", "show", str(i)) for i in ids]
-    assert all(len(r["history"]) == 5 for r in recorded)
-    assert all(r["metrics"]["max_induction_score"] > 0.5 for r in recorded)
+    assert runs.refresh(store) == {}
+    assert all(len(runs.metric_history(store, i)) == 5 for i in ids)
+    assert all(runs.get_run(store, i).metrics["max_induction_score"] > 0.5 for i in ids)
 
 
-def test_a_cancelled_job_ends_cancelled_and_so_does_one_scancelled_by_hand(slurm, project, home):
+def test_a_cancelled_job_ends_cancelled_and_so_does_one_scancelled_by_hand(slurm, project, store):
     run = js("run", "start", str(project.id), "induction_heads", "--executor", "slurm", *PARKED)
     until("running job", lambda: state_of(run["job_id"]) == "RUNNING", slurm)
     cancelled = js("run", "cancel", str(run["id"]))
@@ -143,13 +142,13 @@ def test_a_cancelled_job_ends_cancelled_and_so_does_one_scancelled_by_hand(slurm
     until("running job", lambda: state_of(other["job_id"]) == "RUNNING", slurm)
     subprocess.run(["scancel", other["job_id"]], check=True)
     until("cancelled job", lambda: state_of(other["job_id"]) == "CANCELLED", slurm)
-    assert js("run", "refresh") == [{"id": other["id"], "status": "cancelled"}]
-    shown = js("run", "show", str(other["id"]))
-    assert shown["error"].startswith(f"SLURM cancelled job {other['job_id']} (scancel)")
-    assert js("run", "show", str(run["id"]))["status"] == "cancelled"
+    assert runs.refresh(store) == {other["id"]: "cancelled"}
+    error = runs.get_run(store, other["id"]).error
+    assert error.startswith(f"SLURM cancelled job {other['job_id']} (scancel)")
+    assert runs.get_run(store, run["id"]).status == "cancelled"
 
 
-def test_a_job_killed_by_its_time_limit_fails_with_slurms_reason(slurm, project, home):
+def test_a_job_killed_by_its_time_limit_fails_with_slurms_reason(slurm, project):
     proc = cli(
         "run",
         "start",
