@@ -98,6 +98,8 @@ def runs_section() -> None:
     else:
         runs_table(page)
     pages = max(1, -(-page.total // PAGE_SIZE))
+    if st.session_state.get("runs_page_number", 1) > pages:  # the filters left fewer pages
+        st.session_state["runs_page_number"] = pages
     st.number_input(
         f"Page (of {pages:,})", min_value=1, max_value=pages, key="runs_page_number", step=1
     )

@@ -10,6 +10,7 @@ client calls there.
     CRUXLAB_BENCH_RUNS=100000   runs in the data set (default 100,000)
     CRUXLAB_BENCH_MLFLOW=0      skip the MLflow side
     CRUXLAB_BENCH_INGEST=1000000  metric rows in the ingested run
+    CRUXLAB_BENCH_FOLDERS=0     no run folders (the database targets only, quicker)
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from tests.bench import bench_foundation
 
 N_RUNS = int(os.environ.get("CRUXLAB_BENCH_RUNS", 100_000))
 N_INGEST = int(os.environ.get("CRUXLAB_BENCH_INGEST", 1_000_000))
+FOLDERS = os.environ.get("CRUXLAB_BENCH_FOLDERS", "1") != "0"
 MLFLOW_VENV = Path.home() / ".cache" / "cruxlab" / "bench-mlflow"
 HERE = Path(__file__).resolve().parent
 CRUXLAB = str(Path(sys.executable).with_name("cruxlab"))
@@ -146,7 +148,7 @@ def main() -> None:
     counts = generate(store)
     agenda_s = time.perf_counter() - start
     extra = N_RUNS - counts["runs"]
-    made = add_runs(store, extra)
+    made = add_runs(store, extra, folders=FOLDERS)
     _check(
         f"generate: the agenda ({counts['runs']:,} runs) + {extra:,} sweep runs, "
         f"{made['run_metrics']:,} metric rows (Arrow bulk insert)",
@@ -154,7 +156,8 @@ def main() -> None:
         "fast",
         True,
     )
-    _check(f"write {extra:,} run folders (4 files each)", _s(made["folders_s"]), "fast", True)
+    if FOLDERS:
+        _check(f"write {extra:,} run folders (4 files each)", _s(made["folders_s"]), "fast", True)
     filtered = RunQuery(
         status="succeeded",
         template="activation_patching",
@@ -232,6 +235,19 @@ def main() -> None:
     _check("`cruxlab export` (database only)", _s(export_db), "≤ 5 s", export_db <= 5)
     import_db = timed(lambda: exchange.import_home(open_store(root / "restored-db"), out), 1)
     _check("`cruxlab import` (database only)", _s(import_db), "≤ 5 s", import_db <= 5)
+    if FOLDERS:
+        folders_side(store, root, home, export_db, import_db)
+    print(f"\nat the end of the cruxlab side: {_load()}")
+    if os.environ.get("CRUXLAB_BENCH_MLFLOW", "1") != "0":
+        side_by_side(store, root, ingest_s)
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def folders_side(store, root: Path, home: Path, export_db: float, import_db: float) -> None:
+    """Export and import with every run folder, against ``cp -r`` of the same tree."""
+    from cruxes import exchange
+    from cruxes.workspace import open_store
+
     out = root / "export-all"
     export_all = timed(lambda: exchange.export_home(store, out), 1)
     import_all = timed(lambda: exchange.import_home(open_store(root / "restored-all"), out), 1)
@@ -251,10 +267,6 @@ def main() -> None:
         "disk speed",
         import_all <= copy_s * 1.5 + import_db,
     )
-    print(f"\nat the end of the cruxlab side: {_load()}")
-    if os.environ.get("CRUXLAB_BENCH_MLFLOW", "1") != "0":
-        side_by_side(store, root, ingest_s)
-    shutil.rmtree(root, ignore_errors=True)
 
 
 def side_by_side(store, root: Path, ingest_s: float) -> None:
