@@ -3,7 +3,8 @@
 ``LocalSlurm`` writes a minimal ``slurm.conf`` for localhost into a fresh
 folder (one node with this machine's CPUs and memory as ``slurmd -C`` reports
 them; no accounting, no cgroups: a container has no cgroup delegation, so
-processes are tracked with ``proctrack/linuxproc``), starts ``munged``,
+processes are tracked with ``proctrack/linuxproc``; ``cred_expire=5`` lets a
+requeued job start again after seconds rather than two minutes), starts ``munged``,
 ``slurmctld`` and ``slurmd`` in the foreground as its own children, waits
 until ``sinfo`` shows the node idle, and stops them by their process ids.
 Nothing outside that folder is touched: the daemons get their own munge key,
