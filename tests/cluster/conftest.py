@@ -41,3 +41,11 @@ def slurm():
     yield cluster
     patch.undo()
     cluster.stop()
+
+
+@pytest.fixture(autouse=True)
+def no_jobs_left(request):
+    """A test's jobs end with it, so a failed test leaves no CPU taken for the next."""
+    yield
+    if "slurm" in request.fixturenames:
+        request.getfixturevalue("slurm").cancel_all()

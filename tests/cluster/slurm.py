@@ -199,15 +199,19 @@ class LocalSlurm:
                 next_note = now + 10
             time.sleep(0.2)
 
+    def cancel_all(self) -> None:
+        """Cancel every job and wait (a little) until none is left running."""
+        self._client("scancel", "--full", f"--partition={PARTITION}")
+        deadline = time.monotonic() + 30
+        while self._client("squeue", "-h", "-o", "%i").stdout.strip():
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+
     def stop(self) -> None:
         """Cancel every job, stop the daemons by their process ids, remove the folder."""
         if self.procs.get("slurmctld") and self.procs["slurmctld"].poll() is None:
-            self._client("scancel", "--full", f"--partition={PARTITION}")
-            deadline = time.monotonic() + 30
-            while self._client("squeue", "-h", "-o", "%i").stdout.strip():
-                if time.monotonic() > deadline:
-                    break
-                time.sleep(0.5)
+            self.cancel_all()
         for name in reversed(DAEMONS):
             proc = self.procs.pop(name, None)
             if proc is None or proc.poll() is not None:
