@@ -495,7 +495,8 @@ class SlurmExecutor:
             return Liveness.UNKNOWN
         states = job_states([job_id])
         if states is None:
-            return Liveness.UNKNOWN  # SLURM cannot be asked right now
+            # SLURM cannot be asked (a controller restart): no run is failed for that.
+            return Liveness.WAITING
         state = states.get(job_id)
         if state is None or not (state.waiting or state.running):
             return Liveness.GONE

@@ -5,9 +5,18 @@ import pytest
 
 from cruxes import sweeps
 from cruxes.errors import InvalidInput
+from experiments.executors import Liveness
 from experiments.folders import RunFolder, write_json_atomic
 from experiments.registry import get_template
-from experiments.slurm import JobState, ending, job_file, load_settings, parse_states
+from experiments.slurm import (
+    JobState,
+    SlurmExecutor,
+    ending,
+    forget_cache,
+    job_file,
+    load_settings,
+    parse_states,
+)
 
 
 def test_a_grid_expands_to_its_product_last_key_fastest():
@@ -145,3 +154,9 @@ def test_a_job_that_ended_without_a_result_ends_its_run_with_slurms_reason(
     log.write_text(f"some output\nslurmstepd-node7: error: {STEPD}\n")
     write_json_atomic(job_file(folder), {"job_id": "12", "pack": [3], "stderr": str(log)})
     assert ending(tmp_path, 3, "12", state) == (status, reason.replace("LOG", str(log)))
+
+
+def test_no_run_is_failed_while_slurm_cannot_be_asked(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no squeue: as if the controller were down
+    forget_cache()
+    assert SlurmExecutor().probe(tmp_path, 3, "12") == Liveness.WAITING
