@@ -16,12 +16,14 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
+from cruxes import sweeps
 from cruxes.models import MAX_COMPARED, Comparison, RunPage, RunQuery, RunView, TagIn, parse
 from cruxes.people import resolve
 from cruxes.projects import freeze_for_run
@@ -29,7 +31,7 @@ from db import runs as runs_table
 from db.errors import InvalidInput, NotFound
 from db.store import Cursor, Store
 from experiments import lifecycle
-from experiments.executors import Executor, get_executor
+from experiments.executors import EXECUTORS, Executor, default_name, get_executor
 from experiments.folders import RunFolder
 
 DEVICES = ("auto", "cpu", "cuda")
@@ -54,6 +56,20 @@ def parse_assignments(pairs: list[str]) -> dict[str, str]:
     return values
 
 
+def executor_names() -> list[str]:
+    """Every executor a run can start on (local, slurm)."""
+    return sorted(EXECUTORS)
+
+
+def default_executor(store: Store) -> str:
+    """The executor a run starts on unless told: ``$CRUXLAB_EXECUTOR``, then settings.toml
+    (``local`` while that file is unreadable: starting a run then says what is wrong)."""
+    try:
+        return default_name(lifecycle.home_of(store))
+    except InvalidInput:
+        return "local"
+
+
 def start_run(
     store: Store,
     project_id: int,
@@ -62,27 +78,71 @@ def start_run(
     *,
     seed: int = 0,
     device: str = "auto",
-    executor: Executor | None = None,
+    executor: Executor | str | None = None,
+    options: Sequence[str] | Mapping[str, Any] | None = None,
 ) -> RunView:
     """Validate the config, then in one unit of work freeze the project's predictions,
-    create the run and hand it to its executor (nothing changes if the executor refuses)."""
+    create the run and hand it to its executor (nothing changes if the executor refuses).
+
+    ``executor`` is an executor or its name (default: the home's, see
+    ``experiments.executors``); ``options`` are its per-run options (SLURM's ``KEY=VALUE``).
+    """
     from experiments.registry import get_template
 
     template = get_template(template_name)
     config = template.parse_config(values)
+    items = [(json.loads(config.model_dump_json()), seed)]
+    [run] = _launch(store, project_id, template.name, items, device, executor, options)
+    return run
+
+
+def start_sweep(
+    store: Store,
+    project_id: int,
+    template_name: str,
+    grid: list[str],
+    values: dict[str, Any] | None = None,
+    *,
+    seed: int = 0,
+    device: str = "auto",
+    executor: Executor | str | None = None,
+    options: Sequence[str] | Mapping[str, Any] | None = None,
+) -> list[RunView]:
+    """Start one run per point of ``grid`` (``KEY=V1,V2`` each; see ``cruxes.sweeps``).
+
+    Every point is validated first; then all runs start in one unit of work, handed to
+    the executor at once (on SLURM: one job array), or none does.
+    """
+    from experiments.registry import get_template
+
+    template = get_template(template_name)
+    items = sweeps.configs(template, grid, values or {}, seed)
+    return _launch(store, project_id, template.name, items, device, executor, options)
+
+
+def _launch(
+    store: Store,
+    project_id: int,
+    template: str,
+    items: list[tuple[dict[str, Any], int]],
+    device: str,
+    executor: Executor | str | None,
+    options: Sequence[str] | Mapping[str, Any] | None,
+) -> list[RunView]:
     if device not in DEVICES:
         raise InvalidInput(f"Device must be one of {', '.join(DEVICES)}, not {device!r}.")
-    run_id = lifecycle.launch(
+    if executor is None or isinstance(executor, str):
+        executor = get_executor(executor, options=options, home=lifecycle.home_of(store))
+    run_ids = lifecycle.launch_many(
         store,
         project_id,
-        template.name,
-        json.loads(config.model_dump_json()),
-        seed=seed,
+        template,
+        items,
         device=device,
-        executor=executor or get_executor(),
+        executor=executor,
         prepare=lambda cur: freeze_for_run(cur, project_id),
     )
-    return get_run(store, run_id)
+    return [get_run(store, run_id) for run_id in run_ids]
 
 
 def refresh(store: Store, run_ids: list[int] | None = None) -> dict[int, str]:
@@ -98,12 +158,22 @@ def cancel_run(store: Store, run_id: int) -> RunView:
 
 def wait_for(store: Store, run_id: int, timeout: float | None = None, poll: float = 0.5) -> RunView:
     """Block until a run has finished and is recorded (or ``timeout`` passes)."""
+    [view] = wait_for_all(store, [run_id], timeout, poll)
+    return view
+
+
+def wait_for_all(
+    store: Store, run_ids: Sequence[int], timeout: float | None = None, poll: float = 0.5
+) -> list[RunView]:
+    """Block until every run has finished and is recorded (or ``timeout`` passes); this
+    refreshes them, so it records what cluster jobs left in their folders."""
     deadline = None if timeout is None else time.monotonic() + timeout
     while True:
-        lifecycle.refresh(store, [run_id])
-        view = get_run(store, run_id)
-        if view.recorded or (deadline is not None and time.monotonic() >= deadline):
-            return view
+        lifecycle.refresh(store, list(run_ids))
+        views = [get_run(store, run_id) for run_id in run_ids]
+        done = all(v.recorded for v in views)
+        if done or (deadline is not None and time.monotonic() >= deadline):
+            return views
         time.sleep(poll)
 
 

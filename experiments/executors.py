@@ -12,18 +12,29 @@ methods; ``experiments.lifecycle`` is its only caller and keeps the run's state:
     Stop that worker if it still runs (best effort; never raises for a job that
     already ended).
 ``probe(home, run_id, job_id) -> Liveness``
-    ``ALIVE``, ``GONE`` or ``UNKNOWN``: whether the worker still exists. It is
-    one input to finding lost runs; the other is the age of the run's heartbeat.
+    ``ALIVE``, ``WAITING`` (in a cluster's queue, so no heartbeat is expected yet),
+    ``GONE`` or ``UNKNOWN``: whether the worker still exists. It is one input to
+    finding lost runs; the other is the age of the run's heartbeat.
+
+Two methods are optional: ``submit_many(home, run_ids) -> list[str]`` hands a
+sweep over at once (SLURM: one job array; without it, ``submit`` is called per
+run), and ``end(home, run_id, job_id) -> (status, reason) | None`` says how a run
+whose worker is ``GONE`` without a result ended, where the executor knows better
+than "lost" (SLURM: ``cancelled`` after ``scancel``, ``failed`` with SLURM's reason
+after a time limit).
 
 The worker itself (``python -m experiments.worker RUN_ID``) is the same on every
-executor: it reads the run folder, heartbeats into it, writes its result there and
-records it through the lifecycle. A cluster executor (issue 14: SLURM through
-submitit) submits that command as a job; nodes need the shared run folders only.
+executor: it reads the run folder, heartbeats into it and writes its result there.
+The local worker then records it through the lifecycle; a cluster job
+(``experiments.slurm``) never opens the database, and the process that owns it
+records the folder.
 
 ``local`` (the default) starts the worker on this machine; workers queue on slot
 locks so at most one run per GPU (or ``$CRUXLAB_MAX_JOBS``) executes at once.
-The executor is chosen by name: the argument, else ``$CRUXLAB_EXECUTOR``, else
-``local``.
+``slurm`` submits runs as SLURM jobs through submitit. The executor is chosen by
+name: the argument, else ``$CRUXLAB_EXECUTOR``, else ``executor`` in the home's
+``settings.toml``, else ``local``; ``options`` (SLURM's per-run overrides) go to
+executors that take them.
 """
 
 from __future__ import annotations
@@ -33,16 +44,19 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from pathlib import Path
-from typing import ClassVar, Protocol
+from typing import Any, ClassVar, Protocol
 
+from db import settings
 from db.errors import InvalidInput
 from experiments.folders import RunFolder
 
 
 class Liveness(StrEnum):
     ALIVE = "alive"
+    WAITING = "waiting"  # queued by its executor: alive, no heartbeat expected yet
     GONE = "gone"
     UNKNOWN = "unknown"
 
@@ -71,13 +85,32 @@ def executor(cls: type[Executor]) -> type[Executor]:
     return cls
 
 
-def get_executor(name: str | None = None) -> Executor:
-    """The executor ``name`` (default ``$CRUXLAB_EXECUTOR`` or ``local``)."""
-    name = name or os.environ.get("CRUXLAB_EXECUTOR") or "local"
+def default_name(home: Path | None = None) -> str:
+    """``$CRUXLAB_EXECUTOR``, else ``executor`` in the home's settings file, else ``local``."""
+    chosen = os.environ.get("CRUXLAB_EXECUTOR")
+    if not chosen and home is not None:
+        chosen = settings.read(home).get("executor")
+    return chosen or "local"
+
+
+def get_executor(
+    name: str | None = None,
+    *,
+    options: Sequence[str] | Mapping[str, Any] | None = None,
+    home: Path | None = None,
+) -> Executor:
+    """The executor ``name`` (default: ``default_name(home)``), given per-run ``options``
+    (checked now against ``home``'s settings; an executor without options refuses them)."""
+    name = name or default_name(home)
     if name not in EXECUTORS:
         known = ", ".join(sorted(EXECUTORS))
         raise InvalidInput(f"Unknown executor {name!r}; known executors: {known}.")
-    return EXECUTORS[name]()
+    cls = EXECUTORS[name]
+    if not options:
+        return cls()
+    if not getattr(cls, "takes_options", False):
+        raise InvalidInput(f"The {name} executor takes no options (they are for slurm).")
+    return cls(options, home=home)
 
 
 def worker_command(run_id: int) -> list[str]:
@@ -140,3 +173,9 @@ class LocalExecutor:
         if not job_id:
             return Liveness.UNKNOWN
         return Liveness.ALIVE if pid_alive(int(job_id), run_id) else Liveness.GONE
+
+
+# The slurm executor imports Liveness and the decorator from here, so it comes last.
+from experiments.slurm import SlurmExecutor  # noqa: E402
+
+executor(SlurmExecutor)

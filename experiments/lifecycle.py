@@ -11,6 +11,7 @@ second, so a busy database or a stopped app loses nothing:
   to an executor (``experiments.executors``) whose job handle is stored with the run.
   If the executor refuses, the transaction rolls back and the folder is removed: no
   run exists without a worker, and nothing the caller prepared is kept.
+  ``launch_many`` does the same for a sweep's runs, handed over at once.
   ``create`` is the first half alone, inside a caller's transaction.
 * ``heartbeat`` — a live worker's heartbeat and progress (it moves a queued run to
   running). Workers call it at a bounded rate and give up at once if the database is
@@ -22,10 +23,11 @@ second, so a busy database or a stopped app loses nothing:
   the worker's own result came first), record it.
 * ``refresh`` — record finished folders the database missed and fail lost runs: a
   run whose executor says its worker is gone, or whose newest heartbeat (folder or
-  database) is older than ``lost_after_s()``. It runs at start-up
-  (``cruxes.workspace.start_up``), in the worker pool (each worker sweeps when it
-  ends) and on an explicit refresh (``cruxlab run refresh``, the Runs page's button);
-  never inside a read.
+  database) is older than ``lost_after_s()``; a live run's folder heartbeat reaches
+  the database here when its worker does not report there (a cluster job). It runs
+  at start-up (``cruxes.workspace.start_up``), in the worker pool (each worker sweeps
+  when it ends) and on an explicit refresh (``cruxlab run refresh``, the Runs page's
+  button); never inside a read.
 """
 
 from __future__ import annotations
@@ -100,36 +102,69 @@ def launch(
     caller's preparation, the executor's submission — nothing is kept: no run row,
     no folder, none of ``prepare``'s writes, and no worker left running.
     """
-    executor = executor or get_executor()
+    [run_id] = launch_many(
+        store,
+        project_id,
+        template,
+        [(config, seed)],
+        device=device,
+        executor=executor,
+        prepare=prepare,
+    )
+    return run_id
+
+
+def launch_many(
+    store: Store,
+    project_id: int | None,
+    template: str,
+    runs: Sequence[tuple[dict[str, Any], int]],
+    *,
+    device: str = "auto",
+    executor: Executor | None = None,
+    prepare: Callable[[Cursor], object] | None = None,
+) -> list[int]:
+    """``launch`` for several runs (a sweep: one ``(config, seed)`` each) in one unit of
+    work, handed to the executor at once (SLURM: one job array); return their ids."""
     home = home_of(store)
-    run_id: int | None = None
-    job: str | None = None
+    executor = executor or get_executor(home=home)
+    run_ids: list[int] = []
+    jobs: list[str] = []
     try:
         with store.transaction() as cur:
             if prepare is not None:
                 prepare(cur)
-            row = create(
-                cur, home, project_id, template, config, seed=seed, device=device,
-                executor=executor.name,
-            )  # fmt: skip
-            run_id = row["id"]
+            for config, seed in runs:
+                row = create(
+                    cur, home, project_id, template, config, seed=seed, device=device,
+                    executor=executor.name,
+                )  # fmt: skip
+                run_ids.append(row["id"])
+            what = "run" if len(run_ids) == 1 else f"{len(run_ids)} runs"
             try:
-                job = executor.submit(home, run_id)
+                if hasattr(executor, "submit_many"):
+                    jobs = executor.submit_many(home, run_ids)
+                else:
+                    for run_id in run_ids:
+                        jobs.append(executor.submit(home, run_id))
             except CruxlabError:
                 raise
             except Exception as exc:
                 raise InvalidInput(
-                    f"The {executor.name} executor could not start the run "
+                    f"The {executor.name} executor could not start the {what} "
                     f"({type(exc).__name__}: {exc}); nothing was created."
                 ) from exc
-            runs_table.set_job(cur, run_id, job)
+            for run_id, job in zip(run_ids, jobs, strict=True):
+                runs_table.set_job(cur, run_id, job)
     except BaseException:
-        if job is not None:
+        for run_id, job in zip(run_ids, jobs, strict=False):
+            # A cancelled result first: an executor that packs runs stops a job none needs.
+            write_json_once(RunFolder.of(home, run_id).result, end_result("cancelled", None))
             executor.cancel(home, run_id, job)
-        if run_id is not None:
+        for run_id in run_ids:
             shutil.rmtree(RunFolder.of(home, run_id).root, ignore_errors=True)
         raise
-    return run_id
+    return run_ids
 
 
 def heartbeat(
@@ -140,8 +175,10 @@ def heartbeat(
     message: str | None = None,
     started: datetime | None = None,
     device: str | None = None,
+    at: datetime | None = None,
 ) -> bool:
-    """Record that a run's worker lives, with its progress; ``started`` marks it running.
+    """Record that a run's worker lives (now, or ``at``), with its progress; ``started``
+    marks it running.
 
     Returns False (and writes nothing) if the database stayed busy for the store's
     timeout: the worker's folder keeps the same information.
@@ -151,7 +188,7 @@ def heartbeat(
             runs_table.heartbeat(
                 cur,
                 run_id,
-                at=now(),
+                at=at or now(),
                 progress=progress,
                 message=message,
                 started=started,
@@ -235,19 +272,43 @@ def cancel(store: Store, run_id: int) -> str:
         return runs_table.get_run(cur, run_id)["status"]
 
 
-def _age_s(run: dict[str, Any], folder: RunFolder, at: datetime) -> float:
-    beats = [run["created_at"], run["heartbeat_at"]]
+def _touched(folder: RunFolder) -> datetime | None:
     touched = folder.last_heartbeat()
-    if touched is not None:
-        beats.append(datetime(1970, 1, 1) + timedelta(seconds=touched))
+    return None if touched is None else datetime(1970, 1, 1) + timedelta(seconds=touched)
+
+
+def _age_s(run: dict[str, Any], folder: RunFolder, at: datetime) -> float:
+    beats = [run["created_at"], run["heartbeat_at"], _touched(folder)]
     return (at - max(b for b in beats if b is not None)).total_seconds()
 
 
-def lost_reason(home: Path, run: dict[str, Any], lost_after: float) -> str | None:
-    """Why an unfinished run (a row of ``db.runs.active_runs``) is lost, or None if it is not.
+def catch_up(store: Store, run: dict[str, Any], folder: RunFolder) -> None:
+    """Copy a live run's folder heartbeat (start, device, progress) into the database when
+    it is newer than what the worker reported there (a cluster job reports nothing)."""
+    touched = _touched(folder)
+    if touched is None or (run["heartbeat_at"] is not None and touched <= run["heartbeat_at"]):
+        return
+    started = read_json(folder.heartbeat) or {}  # written once the run executes
+    progress = read_json(folder.progress_file) or {}
+    heartbeat(
+        store,
+        run["id"],
+        progress=progress.get("fraction"),
+        message=progress.get("message"),
+        started=_stamp(started.get("started_at")),
+        device=started.get("device"),
+        at=touched,
+    )
 
-    A run is lost when its executor says the worker is gone, or when no heartbeat
-    came for ``lost_after`` seconds (then a worker that still exists is stopped).
+
+def lost_end(home: Path, run: dict[str, Any], lost_after: float) -> tuple[str, str] | None:
+    """How an unfinished run (a row of ``db.runs.active_runs``) ended without a result, as
+    ``(status, reason)``, or None if it is not lost.
+
+    A run is lost when its executor says the worker is gone (the executor may know
+    why: SLURM's cancellation or time limit), or when no heartbeat came for
+    ``lost_after`` seconds (then a worker that still exists is stopped). A run its
+    executor still holds in a queue is not expected to heartbeat.
     """
     folder = RunFolder.of(home, run["id"])
     age = _age_s(run, folder, now())
@@ -256,13 +317,14 @@ def lost_reason(home: Path, run: dict[str, Any], lost_after: float) -> str | Non
     liveness = Liveness.UNKNOWN if executor is None else executor.probe(home, run["id"], job)
     who = f"{run['executor']} job {job}" if job else "its worker"
     if liveness == Liveness.GONE:
-        return f"The worker ({who}) ended without writing a result."
-    if age <= lost_after:
+        told = executor.end(home, run["id"], job) if hasattr(executor, "end") else None
+        return told or ("failed", f"The worker ({who}) ended without writing a result.")
+    if liveness == Liveness.WAITING or age <= lost_after:
         return None
     if liveness == Liveness.ALIVE:
         executor.cancel(home, run["id"], job)
-        return f"The worker ({who}) sent no heartbeat for {age:.0f} s and was stopped."
-    return f"No worker reported for {age:.0f} s (none was found for this run)."
+        return "failed", f"The worker ({who}) sent no heartbeat for {age:.0f} s and was stopped."
+    return "failed", f"No worker reported for {age:.0f} s (none was found for this run)."
 
 
 def refresh(
@@ -278,11 +340,12 @@ def refresh(
     for run in active:
         folder = RunFolder.of(home, run["id"])
         if not folder.result.exists():
-            reason = lost_reason(home, run, lost_after)
-            if reason is None:
+            ended = lost_end(home, run, lost_after)
+            if ended is None:
+                catch_up(store, run, folder)
                 continue
             folder.root.mkdir(parents=True, exist_ok=True)
-            write_json_once(folder.result, end_result("failed", reason))
+            write_json_once(folder.result, end_result(*ended))
         if record(store, run["id"]):
             changed[run["id"]] = read_json(folder.result)["status"]
     return changed

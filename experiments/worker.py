@@ -9,6 +9,12 @@ with a ``RunContext``, writes ``result.json`` (unless a cancel wrote one first),
 and only then records the run through ``lifecycle.record``. Then, as one of the
 worker pool, it sweeps for lost runs (``lifecycle.refresh``). If the database is
 busy throughout, the result stays in the folder and the next refresh records it.
+
+On a cluster node (``execute(..., on_node=True)``, called by ``experiments.slurm``)
+the worker never opens the database: it heartbeats into the folder only (the
+heartbeat file also says when the run started, and on which device), takes no slot
+(the scheduler allocated the job's resources), and leaves recording to the process
+that owns the database.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ import threading
 import time
 import traceback
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import datetime
 from pathlib import Path
 
@@ -34,7 +40,7 @@ from db.store import Store
 from db.util import now
 from experiments import lifecycle
 from experiments.context import RunContext
-from experiments.folders import RunFolder, read_json, write_json_once
+from experiments.folders import RunFolder, read_json, write_json_atomic, write_json_once
 from experiments.loading import resolve_device
 from experiments.registry import get_template
 
@@ -83,7 +89,7 @@ class Heartbeat:
     """A thread that keeps a run's heartbeat: the folder every ``HEARTBEAT_S`` seconds, the
     database (through ``lifecycle.heartbeat``) when progress changed or the last push is old."""
 
-    def __init__(self, store: Store, folder: RunFolder):
+    def __init__(self, store: Store | None, folder: RunFolder):
         self.store, self.folder = store, folder
         self.progress: tuple[float, str] | None = None
         self.started: datetime | None = None
@@ -108,12 +114,16 @@ class Heartbeat:
         self.progress = (fraction, message)
 
     def start(self, started: datetime, device: str) -> None:
-        """The run now executes on ``device``: tell the database at once."""
+        """The run now executes on ``device``: tell the folder and the database at once."""
         self.started, self.device = started, device
+        stamp = {"started_at": started.isoformat(), "device": device}
+        write_json_atomic(self.folder.heartbeat, stamp)
         self.beat(force=True)
 
     def beat(self, force: bool = False) -> None:
         self.folder.heartbeat.touch()
+        if self.store is None:
+            return  # on a node: the folder is all there is
         if self.started is None and self._pushed is not None:
             return  # queued: the folder's heartbeat is enough until the run starts
         state = (self.progress, self.started, self.device)
@@ -142,15 +152,18 @@ class Heartbeat:
                 traceback.print_exc()
 
 
-def execute(home: Path, run_id: int) -> str:
-    """Run one prepared run folder to completion; return its final status."""
+def execute(home: Path, run_id: int, *, on_node: bool = False) -> str:
+    """Run one prepared run folder to completion; return its final status.
+
+    ``on_node``: a cluster job's run, which neither opens the database nor takes a slot.
+    """
     folder = RunFolder.of(home, run_id)
     spec = read_json(folder.config)
     if spec is None:
         raise SystemExit(f"run {run_id} has no config.json under {folder.root}")
     db_file = paths.db_file(home)
-    beats = Heartbeat(Store(db_file, timeout=HEARTBEAT_DB_TIMEOUT_S), folder)
-    with beats as beat, slot(home) as index:
+    beats = Heartbeat(None if on_node else Store(db_file, timeout=HEARTBEAT_DB_TIMEOUT_S), folder)
+    with beats as beat, nullcontext(0) if on_node else slot(home) as index:
         started = now()
         status, error, device = "failed", None, None
         try:
@@ -183,6 +196,8 @@ def execute(home: Path, run_id: int) -> str:
         result = lifecycle.end_result(status, error, device=device, started_at=started.isoformat())
         if not write_json_once(folder.result, result):
             print("a result was already written (cancelled or lost); keeping it", flush=True)
+    if on_node:
+        return read_json(folder.result)["status"]
     store = Store(db_file, timeout=float(os.environ.get("CRUXLAB_DB_TIMEOUT") or RECORD_TIMEOUT_S))
     try:
         lifecycle.record(store, run_id)

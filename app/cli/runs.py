@@ -46,25 +46,67 @@ def _template_dict(t) -> dict[str, Any]:
     }
 
 
+SetOpt = typer.Option([], "--set", help="KEY=VALUE template parameter (repeat).")
+SeedOpt = typer.Option(0, "--seed", help="Random seed.")
+DeviceOpt = typer.Option("auto", "--device", help="auto, cpu or cuda.")
+ExecutorOpt = typer.Option(
+    None,
+    "--executor",
+    help="local or slurm (default: $CRUXLAB_EXECUTOR, else settings.toml, else local).",
+)
+SlurmOpt = typer.Option(
+    [], "--slurm", help="KEY=VALUE SLURM option for these runs, e.g. time_limit_min=30 (repeat)."
+)
+
+
 @run_app.command("start")
 def run_start(
     project_id: int,
     template: str,
-    set_: list[str] = typer.Option([], "--set", help="KEY=VALUE template parameter (repeat)."),
-    seed: int = typer.Option(0, "--seed", help="Random seed."),
-    device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
+    set_: list[str] = SetOpt,
+    seed: int = SeedOpt,
+    device: str = DeviceOpt,
+    executor: str = ExecutorOpt,
+    slurm: list[str] = SlurmOpt,
     wait: bool = typer.Option(False, "--wait", help="Wait until the run finishes."),
     as_json: bool = JsonOpt,
 ) -> None:
-    """Start a template run for a project (in a separate worker process)."""
+    """Start a template run for a project (a worker process here, or a SLURM job)."""
     store = get_store()
-    run = runs.start_run(
-        store, project_id, template, runs.parse_assignments(set_), seed=seed, device=device
-    )
+    how = {"seed": seed, "device": device, "executor": executor, "options": slurm}
+    run = runs.start_run(store, project_id, template, runs.parse_assignments(set_), **how)
+    _started(store, [run], wait, as_json, one=True)
+
+
+@run_app.command("sweep")
+def run_sweep(
+    project_id: int,
+    template: str,
+    grid: list[str] = typer.Option(
+        [], "--grid", help="KEY=V1,V2 values to sweep (repeat; the runs are their product)."
+    ),
+    set_: list[str] = SetOpt,
+    seed: int = SeedOpt,
+    device: str = DeviceOpt,
+    executor: str = ExecutorOpt,
+    slurm: list[str] = SlurmOpt,
+    wait: bool = typer.Option(False, "--wait", help="Wait until every run finishes."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Start one run per grid point (on SLURM: one job array)."""
+    store = get_store()
+    how = {"seed": seed, "device": device, "executor": executor, "options": slurm}
+    values = runs.parse_assignments(set_)
+    started = runs.start_sweep(store, project_id, template, grid, values, **how)
+    _started(store, started, wait, as_json)
+
+
+def _started(store, started: list, wait: bool, as_json: bool, one: bool = False) -> None:
+    """Print started runs (after they finish, with ``wait``; exit 1 if one did not succeed)."""
     if wait:
-        run = runs.wait_for(store, run.id)
-    emit(as_json, run, _run_text(run))
-    if wait and run.status != "succeeded":
+        started = runs.wait_for_all(store, [r.id for r in started])
+    emit(as_json, started[0] if one else started, "\n".join(_run_text(r) for r in started))
+    if wait and any(r.status != "succeeded" for r in started):
         raise typer.Exit(1)
 
 
@@ -72,6 +114,7 @@ def _run_text(r) -> str:
     lines = [
         f"Run {r.id}: {r.template} for project {r.project_id} — {r.status}"
         + (f" on {r.device}" if r.device else "")
+        + (f" (SLURM job {r.job_id})" if r.executor == "slurm" else "")
     ]
     if r.error:
         lines.append(f"  error: {r.error}")

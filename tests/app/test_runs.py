@@ -74,6 +74,21 @@ def test_a_proposed_project_cannot_start_a_run(demo_store, open_page, click):
     assert runs.run_page(demo_store).table.column("id").to_pylist() == [1]
 
 
+def test_the_form_starts_a_run_on_the_chosen_executor_and_refuses_bad_slurm_options(
+    demo_store, open_page, click
+):
+    at = open_page("runs")
+    assert at.selectbox(key="executor").options == ["local", "slurm"]
+    assert at.selectbox(key="executor").value == "local"
+    at.selectbox(key="executor").set_value("slurm")
+    at.text_area(key="slurm_options").set_value("partition=gpu\ntime_limit_min=0")
+    click(at, "Start run")
+    assert at.error[0].value == (
+        "SLURM option time_limit_min: Input should be greater than or equal to 1."
+    )
+    assert runs.run_page(demo_store).table.column("id").to_pylist() == [1]
+
+
 def test_notes_and_tags_on_a_run(demo_store, open_page, click):
     at = open_page("runs", person="Theo")
     assert at.selectbox(key="run").value == 1

@@ -19,7 +19,7 @@ from cruxes.workspace import open_store
 from db import runs as runs_table
 from experiments import executors, lifecycle
 from experiments.executors import Liveness, pid_alive
-from experiments.folders import RunFolder
+from experiments.folders import RunFolder, write_json_atomic
 from tests.unit.helpers import created_run, finished_run, write_result
 
 METRIC = "max_induction_score"
@@ -278,8 +278,8 @@ def test_a_run_the_executor_refuses_is_never_created_and_nothing_freezes(
 
 
 def test_an_unknown_executor_is_refused_before_anything_is_written(store, theo, monkeypatch):
-    monkeypatch.setenv("CRUXLAB_EXECUTOR", "slurm")
-    with pytest.raises(InvalidInput, match="Unknown executor 'slurm'"):
+    monkeypatch.setenv("CRUXLAB_EXECUTOR", "kubernetes")
+    with pytest.raises(InvalidInput, match="Unknown executor 'kubernetes'; known executors: "):
         runs.start_run(store, theo.id, "induction_heads")
     assert projects.get_project(store, theo.id).predictions_frozen_at is None
 
@@ -302,6 +302,24 @@ def test_queued_running_succeeded_through_the_lifecycle(store, theo):
     assert state(store, run.id)["status"] == "succeeded"
     with pytest.raises(InvalidInput, match="only a queued or running run can be cancelled"):
         runs.cancel_run(store, run.id)
+    Parked().cancel(None, run.id, run.job_id)
+
+
+def test_refresh_copies_a_silent_workers_folder_heartbeat_into_the_database(store, theo):
+    # A cluster job never opens the database: its folder is all a refresh can read.
+    run = runs.start_run(store, theo.id, "induction_heads", executor=Parked())
+    folder = RunFolder.of(lifecycle.home_of(store), run.id)
+    write_json_atomic(folder.heartbeat, {"started_at": "2026-01-01T12:00:00", "device": "cpu"})
+    write_json_atomic(folder.progress_file, {"fraction": 0.5, "message": "forward pass", "at": 0})
+    assert runs.refresh(store) == {}
+    row = state(store, run.id)
+    assert (row["status"], row["progress"], row["message"]) == ("running", 0.5, "forward pass")
+    assert (row["started_at"], row["device"]) == (datetime(2026, 1, 1, 12), "cpu")
+    Parked.probe_says = Liveness.WAITING  # still queued on a cluster: no heartbeat due
+    try:
+        assert lifecycle.refresh(store, lost_after=0) == {}
+    finally:
+        Parked.probe_says = None
     Parked().cancel(None, run.id, run.job_id)
 
 
