@@ -14,7 +14,7 @@ nothing anyone entered is overwritten or mixed with another group's records.
 
 from __future__ import annotations
 
-import shutil
+import os
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
@@ -33,18 +33,28 @@ from db import runs as runs_table
 from db.errors import Conflict, InvalidInput
 from db.store import Store
 from db.util import now
+from experiments.folders import copy_run_folders
 
 T = TypeVar("T")
 REPORT = "report.md"
 RUNS = "runs"
+REPORT_RUNS = 20  # runs listed per project in the report (newest; every run with an outcome)
 
 
 def export_home(
-    store: Store, directory: str | Path, *, actor: str | int | None = None
+    store: Store,
+    directory: str | Path,
+    *,
+    run_folders: bool = True,
+    actor: str | int | None = None,
 ) -> ExchangeResult:
-    """Write every table as Parquet, the run folders and a Markdown report into ``directory``
-    (which must be new or empty). Predictions hidden from ``actor`` (blind, not yet revealed
-    to them) are left out; with nobody named (single-user use) nothing is."""
+    """Write every table as Parquet, the run folders (unless ``run_folders`` is False) and a
+    Markdown report into ``directory`` (which must be new or empty). Predictions hidden from
+    ``actor`` (blind, not yet revealed to them) are left out; with nobody named (single-user
+    use) nothing is.
+
+    Folders of finished runs are hard-linked when the export is on the home's filesystem
+    (their files are never rewritten in place); folders of live runs are copied."""
     target = Path(directory).expanduser().resolve()
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise Conflict(f"{target} is not an empty directory; export into a new one.")
@@ -57,17 +67,13 @@ def export_home(
             left_out = skip.get(table, [])
             exchange_table.export_table(cur, table, target / f"{table}.parquet", left_out)
             counts[table] -= len(left_out)
-        run_ids = [r["id"] for r in runs_table.list_runs(cur)]
-    source = paths.runs_dir(home_of(store))
+        finished = [str(i) for i in runs_table.run_ids(cur, finished=True)]
+        live = [str(r["id"]) for r in runs_table.active_runs(cur)]
     copied = 0
-    for run_id in run_ids:
-        if (source / str(run_id)).is_dir():
-            shutil.copytree(
-                source / str(run_id),
-                target / RUNS / str(run_id),
-                ignore=shutil.ignore_patterns("worker.pid", ".*.tmp"),
-            )
-            copied += 1
+    if run_folders:
+        source = paths.runs_dir(home_of(store))
+        copied = copy_run_folders(source, target / RUNS, finished, link=True)
+        copied += copy_run_folders(source, target / RUNS, live, link=False)
     (target / REPORT).write_text(report(store))
     return ExchangeResult(
         directory=str(target), tables=counts, run_folders=copied, report=str(target / REPORT)
@@ -84,7 +90,9 @@ def import_home(
     if marker not in files:
         raise InvalidInput(f"{source} is not a cruxlab export (it has no {marker}.parquet).")
     home_runs = paths.runs_dir(home_of(store))
-    run_folders = sorted(p for p in (source / RUNS).glob("*") if p.is_dir())
+    exported = (source / RUNS).is_dir()
+    run_folders = sorted(os.listdir(source / RUNS)) if exported else []
+    here = set(os.listdir(home_runs)) if home_runs.is_dir() else set()
     with store.transaction() as cur:
         team.acting(store, cur, actor).require(team.Action.SET_UP)
         counts = exchange_table.row_counts(cur)
@@ -95,7 +103,7 @@ def import_home(
                 "it was exported by a newer version."
             )
         held = {t: n for t, n in counts.items() if n and t != marker}
-        clashing = [p.name for p in run_folders if (home_runs / p.name).exists()]
+        clashing = [name for name in run_folders if name in here]
         if held or clashing:
             what = ", ".join(f"{n} {t}" for t, n in list(held.items())[:3]) or (
                 f"run folders {', '.join(clashing)}"
@@ -117,8 +125,7 @@ def import_home(
             if table != marker
         }
         exchange_table.continue_sequences(cur)
-    for folder in run_folders:
-        shutil.copytree(folder, home_runs / folder.name)
+    copy_run_folders(source / RUNS, home_runs, run_folders, link=True)
     return ExchangeResult(directory=str(source), tables=restored, run_folders=len(run_folders))
 
 
@@ -146,11 +153,13 @@ def report(store: Store) -> str:
         cruxes = [Crux(**c) for c in beliefs_table.list_cruxes(cur)]
         history = [Credence(**r) for r in beliefs_table.credence_history(cur, None)]
         tags = annotations_table.tag_lists(cur, "crux")
-        runs = [RunRow(**r) for r in runs_table.run_rows(cur)]
+        rows = runs_table.report_runs(cur, REPORT_RUNS)
         events = [OutcomeEvent(**e) for e in outcomes_table.timeline(cur)]
     cards = board.board(store).cards
     by_crux = _group(history, lambda h: h.crux_id)
     informing = _group(((ref.id, card) for card in cards for ref in card.cruxes), lambda x: x[0])
+    n_runs = {r["project_id"]: r.pop("n_of_project") for r in rows}
+    runs = [RunRow(**r) for r in rows]
     runs_of = _group(reversed(runs), lambda r: r.project_id)  # oldest first
     events_of = _group(events, lambda e: e.project_id)
     lines = ["# cruxlab report", "", f"Exported {now():%Y-%m-%d %H:%M} UTC.", ""]
@@ -167,6 +176,7 @@ def report(store: Store) -> str:
                 by_crux.get(crux.id, []),
                 crux_cards,
                 [r for p in projects for r in runs_of.get(p, [])],
+                {p: n_runs[p] - len(runs_of[p]) for p in projects if p in n_runs},
                 [e for p in projects for e in events_of.get(p, [])],
             )
     return "\n".join(lines)
@@ -189,6 +199,7 @@ def _crux_section(
     history: list[Credence],
     cards: list[Card],
     runs: list[RunRow],
+    unlisted: dict[int, int],
     events: list[OutcomeEvent],
 ) -> list[str]:
     lines = [f"### Crux {crux.id}: {crux.statement}", ""]
@@ -227,6 +238,9 @@ def _crux_section(
             for r in runs
         ],
     )
+    for project_id, n in unlisted.items():
+        if n:
+            lines += [f"… and {n:,} older runs of project {project_id} (runs.parquet).", ""]
     lines += ["**Outcomes**", ""]
     lines += _table(
         ["outcome", "project", "run", "recorded (UTC)", "positive / checked", "note"],

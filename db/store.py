@@ -22,9 +22,12 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 from db.errors import StoreBusy
 from db.paths import PRIVATE_DIR
@@ -60,6 +63,10 @@ class Cursor:
         """Run a query and return its first row, or None."""
         rows = self.all(sql, params)
         return rows[0] if rows else None
+
+    def arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
+        """Run a query and return its whole result as an Arrow table (no Python object per row)."""
+        return self.raw.sql(sql, params=params or None).to_arrow_table()
 
     def scalar(self, sql: str, params: Sequence[Any] | None = None) -> Any:
         """Run a query and return the first column of its first row, or None."""
@@ -103,6 +110,13 @@ class Store:
                     ) from None
                 time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
                 delay = min(delay * 2, 0.5)
+
+    @contextmanager
+    def hold(self) -> Iterator[None]:
+        """Keep the file open across the units of work inside this block (one open, not one
+        per call: a page that makes ten small reads pays for opening the file once)."""
+        with self.cursor():
+            yield
 
     @contextmanager
     def cursor(self) -> Iterator[Cursor]:

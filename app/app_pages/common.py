@@ -32,11 +32,11 @@ _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|$~])")
 
 @st.cache_resource(show_spinner="Opening the cruxlab database…")
 def _store_for(home: str | None):
-    return workspace.open_store(home)
+    return workspace.start_up(home)  # once per server and home: migrate, refresh runs
 
 
 def get_store():
-    """The store for ``$CRUXLAB_HOME``, opened (migrated, reconciled) once per home."""
+    """The store for ``$CRUXLAB_HOME``, opened (migrated, runs refreshed) once per home."""
     return _store_for(os.environ.get("CRUXLAB_HOME"))
 
 

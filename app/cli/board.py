@@ -32,7 +32,7 @@ def scholar_cmd(person: str, as_json: bool = JsonOpt) -> None:
     page = board.person_page(get_store(), person)
     lines = [f"{page.person.name} ({page.person.role})", "Projects:"]
     lines += [card_line(c) for c in page.projects] or ["  (none)"]
-    lines.append("Runs:")
+    lines.append(f"Runs ({page.n_runs}, newest first):")
     lines += [run_row_line(r) for r in page.runs] or ["  (none)"]
     lines.append("Awaiting your prediction:")
     lines += [
@@ -50,6 +50,6 @@ def coverage_cmd(as_json: bool = JsonOpt) -> None:
     lines += [f"  crux {x.id}: {x.statement}" for x in c.cruxes_without_project] or ["  (none)"]
     lines.append("Projects with no run:")
     lines += [card_line(p) for p in c.projects_without_run] or ["  (none)"]
-    lines.append("Succeeded runs with no outcome:")
+    lines.append(f"Succeeded runs with no outcome ({c.n_runs_without_outcome}, newest first):")
     lines += [run_row_line(r) for r in c.runs_without_outcome] or ["  (none)"]
     emit(as_json, c, "\n".join(lines))

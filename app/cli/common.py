@@ -31,5 +31,5 @@ def sub(name: str, help: str, parent: typer.Typer = app) -> typer.Typer:
 
 
 def get_store():
-    """The store of ``$CRUXLAB_HOME``, migrated and reconciled."""
+    """The store of ``$CRUXLAB_HOME``, migrated (run state is refreshed only on request)."""
     return workspace.open_store()

@@ -18,7 +18,7 @@ def dialogue_import(
     file: Path,
     title: str = typer.Option(None, "--title", help="Title (default: from the speakers)."),
     fmt: str = typer.Option(
-        "auto", "--format", help="auto, plain, lesswrong, markdown, single or html."
+        "auto", "--format", help="auto, plain, lesswrong, markdown, stamped, single or html."
     ),
     speaker: str = typer.Option(
         None, "--speaker", help="The author of a single-author post (the whole text is theirs)."
@@ -41,10 +41,12 @@ def dialogue_import(
     )
     if result.dropped:
         summary += f" Dropped {result.dropped} whose quote was not verbatim."
+    summary = "\n".join([summary, *result.notices])
     payload = {
         **d.model_dump(mode="json", exclude={"text"}),
         "created": result.created,
         "dropped": result.dropped,
+        "notices": result.notices,
         "candidates": plain(result.candidates),
     }
     emit(as_json, payload, summary)

@@ -4,15 +4,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import typer
+
 from app.cli.common import JsonOpt, app, get_store
 from app.cli.render import emit
 from cruxes import exchange
 
 
 @app.command("export")
-def export_cmd(directory: Path, as_json: bool = JsonOpt) -> None:
+def export_cmd(
+    directory: Path,
+    without_runs: bool = typer.Option(
+        False, "--without-run-folders", help="Tables and report only, no run folders."
+    ),
+    as_json: bool = JsonOpt,
+) -> None:
     """Write every table as Parquet, the run folders and report.md into a new directory."""
-    r = exchange.export_home(get_store(), directory)
+    r = exchange.export_home(get_store(), directory, run_folders=not without_runs)
     rows = sum(r.tables.values())
     text = (
         f"Exported {len(r.tables)} tables ({rows} rows) and {r.run_folders} run folders "

@@ -11,8 +11,8 @@ from cruxes import demo, workspace
 
 @app.command()
 def init(as_json: bool = JsonOpt) -> None:
-    """Create (or migrate) the database in CRUXLAB_HOME."""
-    store = get_store()
+    """Create (or migrate) the database in CRUXLAB_HOME and reconcile its runs."""
+    store = workspace.start_up()
     emit(
         as_json,
         {"home": str(workspace.home_of(store)), "database": str(store.path)},
