@@ -362,3 +362,27 @@ def test_the_readme_role_table_is_the_matrix():
     table = readme.split("| action | mentor | scholar |\n|---|---|---|\n", 1)[1].split("\n\n")[0]
     rows = [[cell.strip() for cell in line.split("|")[1:4]] for line in table.splitlines()]
     assert rows == [[action.value, "yes", scope.value] for action, scope in team.SCHOLARS.items()]
+
+
+def test_scholars_cancel_and_sweep_only_their_own_projects(lab):
+    theirs = runs.start_run(lab, THEIRS, "induction_heads", actor="Mara")
+
+    def written(store):  # the run's own worker may move its state meanwhile: not ours
+        tables = snapshot(store)
+        return {t: rows for t, rows in tables.items() if not t.startswith("run")}, [
+            row[0] for row in tables["runs"]
+        ]
+
+    before = written(lab)
+    with pytest.raises(NotAllowed, match="may start and cancel runs only of projects assigned"):
+        runs.cancel_run(lab, theirs.id, actor="Theo")
+    with pytest.raises(NotAllowed, match="project 3 is Ada's"):
+        runs.start_sweep(lab, THEIRS, "induction_heads", ["n_sequences=8,16"], actor="Theo")
+    assert written(lab) == before
+    assert runs.cancel_run(lab, theirs.id, actor="Mara").status in ("cancelled", "succeeded")
+    mine = runs.start_run(lab, OPEN, "induction_heads", actor="Theo")
+    assert runs.cancel_run(lab, mine.id, actor="Theo").status in ("cancelled", "succeeded")
+    assert [(a.person_name, a.action, a.kind) for a in team.activity(lab, limit=2)] == [
+        ("Theo", "run", "run"),
+        ("Theo", "run", "project"),
+    ]
