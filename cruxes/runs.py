@@ -23,6 +23,7 @@ from experiments.folders import RunFolder
 from experiments.registry import Template, get_template, templates
 
 DEVICES = ("auto", "cpu", "cuda")
+MAX_SEED = 2**63 - 1  # the seed column is a signed 64-bit integer
 
 
 def list_templates() -> list[Template]:
@@ -56,6 +57,8 @@ def start_run(
     config = template.parse_config(values)
     if device not in DEVICES:
         raise InvalidInput(f"Device must be one of {', '.join(DEVICES)}, not {device!r}.")
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        raise InvalidInput(f"The seed must be a whole number from 0 to {MAX_SEED}, not {seed!r}.")
     home = run_model.home_of(store)
     with store.transaction() as cur:
         freeze_for_run(cur, project_id)

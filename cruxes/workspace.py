@@ -16,9 +16,15 @@ def open_store(home: str | os.PathLike | None = None, *, timeout: float | None =
     home_dir = paths.home(home)
     home_dir.mkdir(parents=True, exist_ok=True)
     store = Store(paths.db_file(home_dir), timeout=timeout)
-    migrate(store)
-    reconcile(store)
+    with store.session():  # one open of the file for both
+        migrate(store)
+        reconcile(store)
     return store
+
+
+def describe(store: Store) -> dict[str, str]:
+    """Where a store's data lives: its home folder and database file."""
+    return {"home": str(home_of(store)), "database": str(store.path)}
 
 
 def home_of(store: Store) -> Path:

@@ -1,11 +1,15 @@
-"""Moving whole tables in and out: Parquet export, restore into an empty database, bulk loads.
+"""Moving whole tables in and out: Parquet export, backup copies, restore, bulk loads.
 
 Table names come from the database's own catalogue (an allow-list), never from
 the caller's text; file paths are bound parameters.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+import duckdb
 
 from db.errors import InvalidInput
 from db.migrations import SELECT_APPLIED
@@ -19,7 +23,6 @@ ORDER BY table_name
 """
 SELECT_SEQUENCES = "SELECT sequence_name, last_value FROM duckdb_sequences()"
 SET_SEQUENCE = "SELECT setval(?, ?)"
-SELECT_EXPORTED_MIGRATIONS = "SELECT version FROM read_parquet(?) ORDER BY version"
 
 
 def tables(cur: Cursor) -> list[str]:
@@ -43,11 +46,66 @@ def export_table(cur: Cursor, table: str, path: Path) -> None:
     cur.execute(f"COPY {_known(cur, table)} TO ? (FORMAT parquet)", [str(path)])
 
 
-def load_table(cur: Cursor, table: str, path: Path) -> int:
-    """Append a Parquet file's rows to a table, matching columns by name; the row count."""
-    source = [str(path)]
-    cur.execute(f"INSERT INTO {_known(cur, table)} BY NAME SELECT * FROM read_parquet(?)", source)
-    return cur.scalar("SELECT count(*) FROM read_parquet(?)", source)
+SELECT_COLUMNS = """
+SELECT column_name FROM information_schema.columns
+WHERE table_schema = 'main' AND table_name = ? ORDER BY ordinal_position
+"""
+SELECT_ATTACHED_TABLES = """
+SELECT table_name FROM information_schema.tables
+WHERE table_catalog = ? AND table_schema = 'main' AND table_type = 'BASE TABLE'
+"""
+BACKUP_ALIAS = "cruxlab_backup"
+
+
+def columns(cur: Cursor, table: str) -> list[str]:
+    """A table's column names, in order."""
+    return [r["column_name"] for r in cur.all(SELECT_COLUMNS, [table])]
+
+
+def read_parquet(cur: Cursor, path: Path) -> Any:
+    """A Parquet file as a pyarrow Table; a file that is not readable Parquet is refused."""
+    try:
+        cur.raw.execute("SELECT * FROM read_parquet(?)", [str(path)])
+        return cur.raw.to_arrow_table()
+    except duckdb.Error as exc:
+        reason = str(exc).splitlines()[0]
+        raise InvalidInput(
+            f"The export is refused: {path.name} is not a readable Parquet file ({reason}); "
+            "nothing was imported."
+        ) from None
+
+
+@contextmanager
+def attached(cur: Cursor, path: Path) -> Iterator[dict[str, Any]]:
+    """A backup database file opened read-only: its tables as pyarrow Tables, by name."""
+    try:
+        cur.execute(f"ATTACH ? AS {BACKUP_ALIAS} (READ_ONLY)", [str(path)])
+    except duckdb.Error as exc:
+        reason = str(exc).splitlines()[0]
+        raise InvalidInput(
+            f"The backup is refused: {path} is not a readable cruxlab database ({reason}); "
+            "nothing was imported."
+        ) from None
+    try:
+        names = [r["table_name"] for r in cur.all(SELECT_ATTACHED_TABLES, [BACKUP_ALIAS])]
+        tables = {}
+        for name in names:  # names come from the backup's own catalogue, quoted
+            quoted = '"' + name.replace('"', '""') + '"'
+            cur.raw.execute(f"SELECT * FROM {BACKUP_ALIAS}.main.{quoted}")
+            tables[name] = cur.raw.to_arrow_table()
+        yield tables
+    finally:
+        cur.execute(f"DETACH {BACKUP_ALIAS}")
+
+
+def copy_database(cur: Cursor, path: Path) -> None:
+    """Write a copy of this database, as it is at one moment, to a new DuckDB file."""
+    catalog = cur.scalar("SELECT current_database()")
+    cur.execute(f"ATTACH ? AS {BACKUP_ALIAS}", [str(path)])
+    try:
+        cur.execute(f'COPY FROM DATABASE "{catalog}" TO {BACKUP_ALIAS}')
+    finally:
+        cur.execute(f"DETACH {BACKUP_ALIAS}")
 
 
 def load_rows(cur: Cursor, table: str, rows: Any) -> None:
@@ -75,8 +133,3 @@ def continue_sequences(cur: Cursor) -> None:
 def applied_migrations(cur: Cursor) -> list[int]:
     """The schema migrations this database has applied."""
     return [r["version"] for r in cur.all(SELECT_APPLIED)]
-
-
-def exported_migrations(cur: Cursor, path: Path) -> list[int]:
-    """The schema migrations recorded in an exported ``schema_migrations.parquet``."""
-    return [r["version"] for r in cur.all(SELECT_EXPORTED_MIGRATIONS, [str(path)])]

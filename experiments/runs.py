@@ -57,6 +57,12 @@ def create_run(
     return row
 
 
+def mark_started(store: Store, run_id: int, started_at: datetime, device: str) -> None:
+    """Record that a queued run's worker has started on ``device``."""
+    with store.transaction() as cur:
+        runs_table.mark_started(cur, run_id, started_at, device)
+
+
 def _stamp(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 

@@ -3,8 +3,10 @@
 Runs one template in its own process so the app never blocks and a crash never
 takes it down. It waits for a free slot (the local executor's bounded queue),
 runs the template with a ``RunContext``, writes ``result.json``, and only then
-records the run in the database. If the database is busy the result stays in
-the folder and start-up reconciliation ingests it.
+records the run in the database: through the home's owner when one runs (the
+app's server or ``cruxlab serve`` holds the file), else by opening it here. If
+the database is busy or the owner stopped, the result stays in the folder and
+the next reconciliation ingests it, exactly once.
 """
 
 from __future__ import annotations
@@ -15,15 +17,16 @@ import random
 import sys
 import time
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
+from pydantic_core import to_jsonable_python
 
-from db import paths
-from db import runs as runs_table
+from db import paths, wire
 from db.errors import CruxlabError, StoreBusy
 from db.store import Store
 from db.util import now
@@ -31,7 +34,7 @@ from experiments.context import RunContext
 from experiments.folders import RunFolder, read_json, write_json_atomic
 from experiments.loading import resolve_device
 from experiments.registry import get_template
-from experiments.runs import ingest
+from experiments.runs import ingest, mark_started
 
 
 def max_jobs() -> int:
@@ -63,6 +66,16 @@ def slot(home: Path, poll_s: float = 0.5) -> Iterator[int]:
         time.sleep(poll_s)
 
 
+def record(home: Path, store: Store, fn: Callable[..., Any], *args: Any) -> Any:
+    """Ask the home's owner to run ``fn(store, *args)`` (it holds the database), or run it
+    here when no owner runs. ``fn`` is one of the operations ``cruxes.api`` registers."""
+    try:
+        op = f"{fn.__module__}.{fn.__name__}"
+        return wire.post(home, {"op": op, "args": to_jsonable_python(list(args))})
+    except wire.OwnerUnavailable:
+        return fn(store, *args)
+
+
 def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed % 2**32)
@@ -88,9 +101,8 @@ def execute(home: Path, run_id: int) -> str:
             ctx = RunContext(folder, template, device, spec["seed"], paths.organisms_dir(home))
             ctx.progress(0.0, f"started {template.name} on {device} (slot {index})")
             try:
-                with store.transaction() as cur:
-                    runs_table.mark_started(cur, run_id, started, device)
-            except StoreBusy as exc:
+                record(home, store, mark_started, run_id, started, device)
+            except (StoreBusy, wire.OwnerLost) as exc:
                 ctx.log(f"database busy, status will be recorded at the end: {exc}")
             seed_everything(spec["seed"])
             template.run(config, ctx)
@@ -114,8 +126,8 @@ def execute(home: Path, run_id: int) -> str:
             },
         )
     try:
-        ingest(store, run_id)
-    except StoreBusy as exc:
+        record(home, store, ingest, run_id)
+    except (StoreBusy, wire.OwnerLost) as exc:
         print(f"result kept in {folder.result}; it will be recorded later: {exc}", flush=True)
     return status
 

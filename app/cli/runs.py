@@ -6,10 +6,12 @@ from typing import Any
 
 import typer
 
-from app.cli.common import JsonOpt, get_store, sub
+from app.cli.common import JsonOpt, sub
 from app.cli.render import emit
 from cruxes import runs
+from cruxes.api import call
 
+WAIT_SLICE_S = 10.0
 template_app = sub("template", "Experiment templates.")
 run_app = sub("run", "Start and inspect runs.")
 
@@ -51,12 +53,10 @@ def run_start(
     as_json: bool = JsonOpt,
 ) -> None:
     """Start a template run for a project (in a separate worker process)."""
-    store = get_store()
-    run = runs.start_run(
-        store, project_id, template, runs.parse_assignments(set_), seed=seed, device=device
-    )
-    if wait:
-        run = runs.wait_for(store, run.id)
+    values = runs.parse_assignments(set_)
+    run = call(runs.start_run, project_id, template, values, seed=seed, device=device)
+    while wait and not run.recorded:  # in slices, so an owner never holds a request for long
+        run = call(runs.wait_for, run.id, timeout=WAIT_SLICE_S)
     emit(as_json, run, _run_text(run))
     if wait and run.status == "failed":
         raise typer.Exit(1)
@@ -79,9 +79,8 @@ def _run_text(r) -> str:
 @run_app.command("show")
 def run_show(run_id: int, as_json: bool = JsonOpt) -> None:
     """Show a run's status, metrics and artifacts."""
-    store = get_store()
-    run = runs.get_run(store, run_id)
-    payload = {**run.model_dump(mode="json"), "history": runs.metric_history(store, run_id)}
+    run = call(runs.get_run, run_id)
+    payload = {**run.model_dump(mode="json"), "history": call(runs.metric_history, run_id)}
     emit(as_json, payload, _run_text(run))
 
 
@@ -91,7 +90,7 @@ def run_list(
     as_json: bool = JsonOpt,
 ) -> None:
     """List runs."""
-    rows = runs.list_runs(get_store(), project)
+    rows = call(runs.list_runs, project)
     emit(
         as_json,
         rows,
@@ -103,6 +102,4 @@ def run_list(
 @run_app.command("log")
 def run_log(run_id: int) -> None:
     """Print the end of a run's log."""
-    store = get_store()
-    runs.get_run(store, run_id)
-    typer.echo(runs.run_log(store, run_id))
+    typer.echo(call(runs.run_log, run_id))

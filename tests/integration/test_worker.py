@@ -4,12 +4,12 @@ import json
 import os
 import subprocess
 
-from cruxes import projects, runs
+from cruxes import runs
 from db import runs as runs_table
 from experiments import runs as run_model
 from experiments.folders import RunFolder
-from experiments.registry import get_template
 from tests.conftest import CRUXLAB
+from tests.unit.helpers import prepared_run
 
 
 def test_failing_run_keeps_its_error_and_log_and_records_no_metrics(store, project):
@@ -29,22 +29,8 @@ def test_unknown_model_fails_at_once_with_a_clear_message(store, project, monkey
     assert "No model organism named 'nope'" in run.error
 
 
-def _prepared_run(store, project) -> int:
-    template = get_template("induction_heads")
-    with store.transaction() as cur:
-        projects.freeze_for_run(cur, project.id)
-        row = run_model.create_run(
-            cur,
-            run_model.home_of(store),
-            project.id,
-            template,
-            template.parse_config({"n_sequences": 4}),
-        )
-    return row["id"]
-
-
 def test_result_written_while_database_was_busy_is_ingested_later(store, project, home):
-    run_id = _prepared_run(store, project)
+    run_id = prepared_run(store, project.id)
     # Run the worker while this process holds the database: it cannot record the result.
     env = {**os.environ, "CRUXLAB_DB_TIMEOUT": "0.5"}
     with store.cursor():
@@ -66,7 +52,7 @@ def test_result_written_while_database_was_busy_is_ingested_later(store, project
 
 
 def test_lost_worker_becomes_failed(store, project, home):
-    run_id = _prepared_run(store, project)
+    run_id = prepared_run(store, project.id)
     dead = subprocess.Popen(["true"])
     dead.wait()
     RunFolder.of(home, run_id).pid_file.write_text(str(dead.pid))

@@ -8,6 +8,21 @@ from experiments.folders import RunFolder, write_json_atomic
 from experiments.registry import get_template
 
 
+def prepared_run(store, project_id: int, config: dict | None = None) -> int:
+    """A queued run with its folder prepared, as ``run start`` leaves it before the worker."""
+    template = get_template("induction_heads")
+    with store.transaction() as cur:
+        freeze_for_run(cur, project_id)
+        row = run_model.create_run(
+            cur,
+            run_model.home_of(store),
+            project_id,
+            template,
+            template.parse_config(config or {"n_sequences": 4}),
+        )
+    return row["id"]
+
+
 def finished_run(store, project_id: int, metrics: dict[str, float], status="succeeded") -> int:
     """Create a run for a project and record a result as a worker would write it."""
     template = get_template("induction_heads")
