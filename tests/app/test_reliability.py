@@ -40,7 +40,7 @@ def test_transcript_html_is_escaped_and_sql_is_stored_literally(home, store, ope
     # The only tags are the page's own: paragraphs, speaker names and quote marks.
     assert set(re.findall(r"</?([a-z]+)", body)) <= {"p", "b", "mark"}
     stored = dialogues.get_dialogue(store, 1)
-    assert "<script>alert(\"owned\")</script>" in stored.text and len(stored.turns) == 2
+    assert '<script>alert("owned")</script>' in stored.text and len(stored.turns) == 2
 
 
 def test_no_page_renders_with_unsafe_allow_html():
