@@ -65,8 +65,7 @@ def columns(cur: Cursor, table: str) -> list[str]:
 def read_parquet(cur: Cursor, path: Path) -> Any:
     """A Parquet file as a pyarrow Table; a file that is not readable Parquet is refused."""
     try:
-        cur.raw.execute("SELECT * FROM read_parquet(?)", [str(path)])
-        return cur.raw.to_arrow_table()
+        return cur.raw.sql("SELECT * FROM read_parquet(?)", params=[str(path)]).to_arrow_table()
     except duckdb.Error as exc:
         reason = str(exc).splitlines()[0]
         raise InvalidInput(
@@ -91,8 +90,9 @@ def attached(cur: Cursor, path: Path) -> Iterator[dict[str, Any]]:
         tables = {}
         for name in names:  # names come from the backup's own catalogue, quoted
             quoted = '"' + name.replace('"', '""') + '"'
-            cur.raw.execute(f"SELECT * FROM {BACKUP_ALIAS}.main.{quoted}")
-            tables[name] = cur.raw.to_arrow_table()
+            tables[name] = cur.raw.sql(
+                f"SELECT * FROM {BACKUP_ALIAS}.main.{quoted}"
+            ).to_arrow_table()
         yield tables
     finally:
         cur.execute(f"DETACH {BACKUP_ALIAS}")
