@@ -128,8 +128,9 @@ def _check(cur: Cursor, source: Path, tables: dict[str, Any]) -> dict[str, list[
             "it was exported by a newer version, or is not a cruxlab export."
         )
     rows = {}
+    expected = exchange_table.columns(cur)
     for table, arrow in sorted(tables.items()):
-        records.check_columns(table, arrow.column_names, exchange_table.columns(cur, table))
+        records.check_columns(table, arrow.column_names, expected[table])
         rows[table] = arrow.to_pylist()
         records.check_rows(table, rows[table])
     records.check_references(rows)
@@ -162,7 +163,7 @@ def import_home(store: Store, directory: str | Path) -> ExchangeResult:
     """
     source = Path(directory).expanduser().resolve()
     if not source.is_dir():
-        raise InvalidInput(f"{source} is not a directory holding a cruxlab export or backup.")
+        raise InvalidInput(f"{source} is not a cruxlab export or backup (it is not a directory).")
     _refuse_links(source)
     home_runs = paths.runs_dir(home_of(store))
     placed: list[Path] = []

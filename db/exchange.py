@@ -17,8 +17,8 @@ from db.store import Cursor
 
 MIGRATIONS_TABLE = "schema_migrations"
 SELECT_TABLES = """
-SELECT table_name FROM information_schema.tables
-WHERE table_schema = 'main' AND table_type = 'BASE TABLE'
+SELECT table_name FROM duckdb_tables()
+WHERE database_name = current_database() AND schema_name = 'main'
 ORDER BY table_name
 """
 SELECT_SEQUENCES = "SELECT sequence_name, last_value FROM duckdb_sequences()"
@@ -37,8 +37,13 @@ def _known(cur: Cursor, table: str) -> str:
 
 
 def row_counts(cur: Cursor) -> dict[str, int]:
-    """Table → number of rows, for every table."""
-    return {t: cur.scalar(f"SELECT count(*) FROM {_known(cur, t)}") for t in tables(cur)}
+    """Table → number of rows, for every table (names from the catalogue)."""
+    names = tables(cur)
+    if not names:
+        return {}
+    query = " UNION ALL ".join(f"SELECT '{t}' AS t, count(*) AS n FROM \"{t}\"" for t in names)
+    counts = {r["t"]: r["n"] for r in cur.all(query)}
+    return {t: counts[t] for t in names}
 
 
 def export_table(cur: Cursor, table: str, path: Path) -> None:
@@ -47,8 +52,8 @@ def export_table(cur: Cursor, table: str, path: Path) -> None:
 
 
 SELECT_COLUMNS = """
-SELECT column_name FROM information_schema.columns
-WHERE table_schema = 'main' AND table_name = ? ORDER BY ordinal_position
+SELECT table_name, column_name FROM information_schema.columns
+WHERE table_schema = 'main' ORDER BY table_name, ordinal_position
 """
 SELECT_ATTACHED_TABLES = """
 SELECT table_name FROM information_schema.tables
@@ -57,9 +62,12 @@ WHERE table_catalog = ? AND table_schema = 'main' AND table_type = 'BASE TABLE'
 BACKUP_ALIAS = "cruxlab_backup"
 
 
-def columns(cur: Cursor, table: str) -> list[str]:
-    """A table's column names, in order."""
-    return [r["column_name"] for r in cur.all(SELECT_COLUMNS, [table])]
+def columns(cur: Cursor) -> dict[str, list[str]]:
+    """Every table's column names, in order."""
+    found: dict[str, list[str]] = {}
+    for r in cur.all(SELECT_COLUMNS):
+        found.setdefault(r["table_name"], []).append(r["column_name"])
+    return found
 
 
 def read_parquet(cur: Cursor, path: Path) -> Any:
@@ -121,13 +129,14 @@ def load_rows(cur: Cursor, table: str, rows: Any) -> None:
 def continue_sequences(cur: Cursor) -> None:
     """Move each ``<table>_id`` sequence past the largest id in its table."""
     last = {r["sequence_name"]: r["last_value"] for r in cur.all(SELECT_SEQUENCES)}
-    for table in tables(cur):
-        sequence = f"{table}_id"
-        if sequence not in last:
-            continue
-        top = cur.scalar(f"SELECT max(id) FROM {_known(cur, table)}")
-        if top is not None and top > (last[sequence] or 0):
-            cur.execute(SET_SEQUENCE, [sequence, top])
+    numbered = [t for t in tables(cur) if f"{t}_id" in last]  # names from the catalogue
+    if not numbered:
+        return
+    query = " UNION ALL ".join(f"SELECT '{t}' AS t, max(id) AS top FROM \"{t}\"" for t in numbered)
+    for r in cur.all(query):
+        sequence = f"{r['t']}_id"
+        if r["top"] is not None and r["top"] > (last[sequence] or 0):
+            cur.execute(SET_SEQUENCE, [sequence, r["top"]])
 
 
 def applied_migrations(cur: Cursor) -> list[int]:
