@@ -14,6 +14,7 @@ resolves them before sending, and the owner runs on the same machine.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import threading
 import traceback
@@ -121,3 +122,6 @@ def stop_all() -> None:
 def running(home: str | Path | None = None) -> dict[str, Any] | None:
     """The owner of ``home`` now running (pid, command, since), in any process, or None."""
     return wire.owner_info(paths.home(home))
+
+
+atexit.register(stop_all)  # a server that exits leaves no socket behind
