@@ -46,6 +46,15 @@ DEFAULT_TIMEOUT_S = 10.0
 _LOCK_CONFLICT = re.compile(r"could not set lock|conflicting lock", re.IGNORECASE)
 _HOLDER = re.compile(r"held in (?P<exe>.*?)\s*\(PID (?P<pid>\d+)\)")
 HOLDER_SUFFIX = ".holder"
+# One write lock per database file in this process: every Store of the file shares it
+# (DuckDB shares one instance per file within a process, so their writers must take turns).
+_WRITE_LOCKS: dict[Path, threading.RLock] = {}
+_WRITE_LOCKS_GUARD = threading.Lock()
+
+
+def _write_lock(path: Path) -> threading.RLock:
+    with _WRITE_LOCKS_GUARD:
+        return _WRITE_LOCKS.setdefault(path.resolve(), threading.RLock())
 
 
 def command_line() -> str:
@@ -100,7 +109,7 @@ class Store:
             timeout = float(os.environ.get("CRUXLAB_DB_TIMEOUT", DEFAULT_TIMEOUT_S))
         self.timeout = timeout
         self._lock = threading.Lock()
-        self._writing = threading.RLock()  # one write transaction at a time in this process
+        self._writing = _write_lock(self.path)  # one write transaction at a time per file
         self._db: duckdb.DuckDBPyConnection | None = None
         self._users = 0
         self._held = False
