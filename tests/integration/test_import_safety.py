@@ -230,7 +230,7 @@ def test_a_crash_in_the_middle_of_a_dialogue_import_leaves_nothing(store, home):
         from cruxes import dialogues
         dialogues.import_dialogue(store, {TALK!r}, add_speakers=True)
     """
-    crash(home, "db.dialogues", "insert_candidate", action)  # turns and speakers are in
+    crash(home, "db.dialogues", "insert_candidates", action)  # turns and speakers are in
     assert dump(open_store(home)) == before
     assert dialogues.import_dialogue(store, TALK).created  # and it imports cleanly afterwards
 
