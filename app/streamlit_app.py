@@ -1,6 +1,7 @@
 """cruxlab's app: ``streamlit run app/streamlit_app.py``.
 
-This script only opens the store, draws the sidebar and builds the navigation;
+This script only opens the store (the server process becomes the database's owner,
+see ``cruxes.owner``), draws the sidebar and builds the navigation;
 each page lives in ``app/app_pages/`` (beside the helpers ``common``, ``charts``
 and ``tables``).
 """
