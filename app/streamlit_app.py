@@ -1,8 +1,9 @@
 """cruxlab's app: ``streamlit run app/streamlit_app.py``.
 
-This script only opens the store, signs the user in (team mode), draws the sidebar
-and builds the navigation; each page lives in ``app/app_pages/`` (beside the
-helpers ``common``, ``charts`` and ``tables``).
+This script only opens the store (the server process becomes the database's owner,
+see ``cruxes.owner``), signs the user in (team mode), draws the sidebar and builds
+the navigation; each page lives in ``app/app_pages/`` (beside the helpers
+``common``, ``charts`` and ``tables``).
 """
 
 import streamlit as st

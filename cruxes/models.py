@@ -5,12 +5,20 @@ Field descriptions double as help text in the app and the CLI.
 
 from __future__ import annotations
 
+import base64
 import math
 import re
 from datetime import date, datetime
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    ValidationError,
+)
 
 from db.errors import InvalidInput
 
@@ -394,13 +402,39 @@ class RunQuery(Model):
     offset: int = Field(0, ge=0, description="Runs to skip before the page.")
 
 
+def _arrow_to_wire(table: Any) -> str:
+    """An Arrow table as base64 Arrow IPC (how a table crosses the owner's socket)."""
+    import pyarrow as pa
+
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return base64.b64encode(sink.getvalue().to_pybytes()).decode("ascii")
+
+
+def _arrow_from_wire(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    import pyarrow as pa
+
+    return pa.ipc.open_stream(base64.b64decode(value)).read_all()
+
+
+# A pyarrow.Table field; in JSON (over the owner's socket) it travels as Arrow IPC.
+ArrowTable = Annotated[
+    Any,
+    BeforeValidator(_arrow_from_wire),
+    PlainSerializer(_arrow_to_wire, when_used="json"),
+]
+
+
 class RunPage(Model):
     """One page of the runs table as an Arrow table, with counts over every matching run."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
 
     query: RunQuery
-    table: Any = Field(description="pyarrow.Table: one row per run, one column per metric.")
+    table: ArrowTable = Field(description="pyarrow.Table: one row per run, one column per metric.")
     metric_columns: dict[str, str] = Field(description="Metric name → its column in the table.")
     total: int = Field(description="Runs matching every filter.")
     by_status: dict[str, int] = Field(description="Runs per state, every filter but the state.")
@@ -425,7 +459,7 @@ class Comparison(Model):
     ids: list[int]
     same: dict[str, Any] = Field(description="Config keys with one value across all the runs.")
     differing: list[str] = Field(description="Config keys whose values differ between runs.")
-    table: Any = Field(
+    table: ArrowTable = Field(
         description="pyarrow.Table: id, template, status, each differing key, each metric."
     )
     metric_columns: dict[str, str] = Field(description="Metric name → its column in the table.")

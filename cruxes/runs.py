@@ -36,6 +36,7 @@ from experiments.folders import RunFolder
 
 DEVICES = ("auto", "cpu", "cuda")
 CURVE_POINTS = 2000  # most points drawn per metric curve
+MAX_SEED = 2**63 - 1  # the seed column is a signed 64-bit integer
 
 
 def list_templates() -> list:
@@ -135,6 +136,11 @@ def _launch(
 ) -> list[RunView]:
     if device not in DEVICES:
         raise InvalidInput(f"Device must be one of {', '.join(DEVICES)}, not {device!r}.")
+    for _, seed in items:
+        if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+            raise InvalidInput(
+                f"The seed must be a whole number from 0 to {MAX_SEED}, not {seed!r}."
+            )
     if executor is None or isinstance(executor, str):
         executor = get_executor(executor, options=options, home=lifecycle.home_of(store))
     run_ids = lifecycle.launch_many(

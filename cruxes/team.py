@@ -74,7 +74,7 @@ class Action(StrEnum):
     APPLY_UPDATE = "apply outcome updates"
     TAG = "tag cruxes, projects and runs"
     NOTE = "add notes"
-    SET_UP = "seed the demo and import exports"
+    SET_UP = "seed the demo, import exports and make backups"
 
 
 class Scope(StrEnum):

@@ -40,9 +40,16 @@ def start_up(home: str | os.PathLike | None = None, *, timeout: float | None = N
     return store
 
 
-def held(store: Store):
-    """A block in which ``store`` opens its file once for all the calls made inside it."""
-    return store.hold()
+def initialise(store: Store) -> dict[str, str]:
+    """What ``cruxlab init`` does on an opened (migrated) store: reconcile run state with the
+    run folders, then say where the data lives."""
+    lifecycle.refresh(store)
+    return describe(store)
+
+
+def describe(store: Store) -> dict[str, str]:
+    """Where a store's data lives: its home folder and database file."""
+    return {"home": str(home_of(store)), "database": str(store.path)}
 
 
 def home_of(store: Store) -> Path:

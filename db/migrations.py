@@ -1,9 +1,10 @@
 """Numbered schema migrations, applied in order by ``migrate``.
 
-``cruxlab init``, the app's start-up and the test fixtures all call the same
-``migrate(store)``. Each migration runs in its own transaction and is recorded
-in ``schema_migrations``; a new schema change is a new numbered function, never
-an edit of an old one.
+``cruxlab init``, the owner's start-up (the app's server, ``cruxlab serve``),
+the first database call of an embedded command and the test fixtures all call
+the same ``migrate(store)``, once per process. Each migration runs in its own
+transaction and is recorded in ``schema_migrations``; a new schema change is a
+new numbered function, never an edit of an old one.
 
 No foreign-key constraints: DuckDB rewrites an UPDATE of a referenced row as
 delete + insert and refuses it, so references are checked by the domain layer.
@@ -44,21 +45,20 @@ INSERT_APPLIED = "INSERT INTO schema_migrations VALUES (?, ?, ?)"
 
 
 def migrate(store: Store) -> list[int]:
-    """Apply every pending migration; return the numbers applied now."""
-    with store.cursor() as cur:
+    """Apply every pending migration; return the numbers applied now (one open of the file)."""
+    with store.session(), store.cursor() as cur:
         cur.execute(CREATE_SCHEMA_MIGRATIONS)
         done = {r["version"] for r in cur.all(SELECT_APPLIED)}
-    applied_now = []
-    # Opening the file costs more than a check: an up-to-date database is opened once.
-    for number in sorted(set(MIGRATIONS) - done):
-        name, fn = MIGRATIONS[number]
-        with store.transaction() as cur:
-            # Re-read inside the transaction: another process may have migrated.
-            if number in {r["version"] for r in cur.all(SELECT_APPLIED)}:
-                continue
-            fn(cur)
-            cur.execute(INSERT_APPLIED, [number, name, now()])
-            applied_now.append(number)
+        applied_now = []
+        for number in sorted(set(MIGRATIONS) - done):
+            name, fn = MIGRATIONS[number]
+            with store.transaction() as tx:
+                # Re-read inside the transaction: another thread may have migrated.
+                if number in {r["version"] for r in tx.all(SELECT_APPLIED)}:
+                    continue
+                fn(tx)
+                tx.execute(INSERT_APPLIED, [number, name, now()])
+                applied_now.append(number)
     return applied_now
 
 

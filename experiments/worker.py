@@ -9,6 +9,8 @@ with a ``RunContext``, writes ``result.json`` (unless a cancel wrote one first),
 and only then records the run through ``lifecycle.record``. Then, as one of the
 worker pool, it sweeps for lost runs (``lifecycle.refresh``). If the database is
 busy throughout, the result stays in the folder and the next refresh records it.
+Every database call goes through ``record``: to the home's owner when one runs
+(the app's server or ``cruxlab serve`` holds the file), else on this process's store.
 
 On a cluster node (``execute(..., on_node=True)``, called by ``experiments.slurm``)
 the worker never opens the database: it heartbeats into the folder only (the
@@ -26,15 +28,17 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
+from pydantic_core import to_jsonable_python
 
-from db import paths
+from db import paths, wire
 from db.errors import CruxlabError, StoreBusy
 from db.store import Store
 from db.util import now
@@ -79,6 +83,17 @@ def slot(home: Path, poll_s: float = 0.5) -> Iterator[int]:
         time.sleep(poll_s)
 
 
+def record(home: Path, store: Store, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Ask the home's owner to run ``fn(store, *args, **kwargs)`` (it holds the database), or
+    run it here when no owner runs. ``fn`` is one of the operations ``cruxes.api`` registers."""
+    try:
+        op = f"{fn.__module__}.{fn.__name__}"
+        body = {"op": op, "args": to_jsonable_python(list(args))}
+        return wire.post(home, {**body, "kwargs": to_jsonable_python(kwargs)})
+    except wire.OwnerUnavailable:
+        return fn(store, *args, **kwargs)
+
+
 def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed % 2**32)
@@ -89,8 +104,8 @@ class Heartbeat:
     """A thread that keeps a run's heartbeat: the folder every ``HEARTBEAT_S`` seconds, the
     database (through ``lifecycle.heartbeat``) when progress changed or the last push is old."""
 
-    def __init__(self, store: Store | None, folder: RunFolder):
-        self.store, self.folder = store, folder
+    def __init__(self, home: Path, store: Store | None, folder: RunFolder):
+        self.home, self.store, self.folder = home, store, folder
         self.progress: tuple[float, str] | None = None
         self.started: datetime | None = None
         self.device: str | None = None
@@ -134,8 +149,10 @@ class Heartbeat:
         if self.started is None:
             message = "waiting for a free slot"
         with self._lock:
-            if lifecycle.heartbeat(
+            if record(
+                self.home,
                 self.store,
+                lifecycle.heartbeat,
                 self.folder.run_id,
                 progress=fraction,
                 message=message,
@@ -162,7 +179,8 @@ def execute(home: Path, run_id: int, *, on_node: bool = False) -> str:
     if spec is None:
         raise SystemExit(f"run {run_id} has no config.json under {folder.root}")
     db_file = paths.db_file(home)
-    beats = Heartbeat(None if on_node else Store(db_file, timeout=HEARTBEAT_DB_TIMEOUT_S), folder)
+    store = None if on_node else Store(db_file, timeout=HEARTBEAT_DB_TIMEOUT_S)
+    beats = Heartbeat(home, store, folder)
     with beats as beat, nullcontext(0) if on_node else slot(home) as index:
         started = now()
         status, error, device = "failed", None, None
@@ -200,9 +218,9 @@ def execute(home: Path, run_id: int, *, on_node: bool = False) -> str:
         return read_json(folder.result)["status"]
     store = Store(db_file, timeout=float(os.environ.get("CRUXLAB_DB_TIMEOUT") or RECORD_TIMEOUT_S))
     try:
-        lifecycle.record(store, run_id)
-        lifecycle.refresh(store)
-    except StoreBusy as exc:
+        record(home, store, lifecycle.record, run_id)
+        record(home, store, lifecycle.refresh)
+    except (StoreBusy, wire.OwnerLost) as exc:
         print(f"result kept in {folder.result}; it will be recorded later: {exc}", flush=True)
     return read_json(folder.result)["status"]
 

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 import streamlit as st
 
 from app.app_pages import PAGES
-from cruxes import annotations, people, team, workspace
+from cruxes import annotations, owner, people, team
 from cruxes.errors import CruxlabError
 from cruxes.models import Person, PersonIn, TagIn
 
@@ -32,11 +32,13 @@ _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|$~])")
 
 @st.cache_resource(show_spinner="Opening the cruxlab database…")
 def _store_for(home: str | None):
-    return workspace.start_up(home)  # once per server and home: migrate, refresh runs
+    # The app's server owns the database: CLI commands and workers ask it over its socket.
+    return owner.start(home, command="cruxlab app (streamlit)").store
 
 
 def get_store():
-    """The store for ``$CRUXLAB_HOME``, opened (migrated, runs refreshed) once per home."""
+    """The store for ``$CRUXLAB_HOME``, held by this server's owner (started once per home:
+    migrations and a refresh of run states run then)."""
     return _store_for(os.environ.get("CRUXLAB_HOME"))
 
 

@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from app.app_pages import common, run_form
-from cruxes import people, projects, runs, workspace
+from cruxes import people, projects, runs
 from cruxes.models import RUN_STATUSES, Comparison, RunPage, RunQuery, RunView, parse
 
 REFRESH_S = 2
@@ -270,5 +270,5 @@ def render() -> None:
     runs_section()
 
 
-with common.errors(), workspace.held(common.get_store()):
+with common.errors(), common.get_store().session():
     render()

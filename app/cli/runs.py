@@ -9,12 +9,14 @@ from typing import Any
 
 import typer
 
-from app.cli.common import DateOpt, JsonOpt, get_store, sub
+from app.cli.common import DateOpt, JsonOpt, sub
 from app.cli.render import emit
 from cruxes import runs
+from cruxes.api import call
 from cruxes.errors import InvalidInput
 from cruxes.models import Comparison, RunPage, RunQuery, parse
 
+WAIT_SLICE_S = 10.0
 template_app = sub("template", "Experiment templates.")
 run_app = sub("run", "Start, list, compare and inspect runs.")
 FORMATS = ("text", "json", "csv", "parquet")
@@ -72,10 +74,9 @@ def run_start(
     as_json: bool = JsonOpt,
 ) -> None:
     """Start a template run for a project (a worker process here, or a SLURM job)."""
-    store = get_store()
     how = {"seed": seed, "device": device, "executor": executor, "options": slurm}
-    run = runs.start_run(store, project_id, template, runs.parse_assignments(set_), **how)
-    _started(store, [run], wait, as_json, one=True)
+    run = call(runs.start_run, project_id, template, runs.parse_assignments(set_), **how)
+    _started([run], wait, as_json, one=True)
 
 
 @run_app.command("sweep")
@@ -94,17 +95,18 @@ def run_sweep(
     as_json: bool = JsonOpt,
 ) -> None:
     """Start one run per grid point (on SLURM: one job array)."""
-    store = get_store()
     how = {"seed": seed, "device": device, "executor": executor, "options": slurm}
     values = runs.parse_assignments(set_)
-    started = runs.start_sweep(store, project_id, template, grid, values, **how)
-    _started(store, started, wait, as_json)
+    started = call(runs.start_sweep, project_id, template, grid, values, **how)
+    _started(started, wait, as_json)
 
 
-def _started(store, started: list, wait: bool, as_json: bool, one: bool = False) -> None:
+def _started(started: list, wait: bool, as_json: bool, one: bool = False) -> None:
     """Print started runs (after they finish, with ``wait``; exit 1 if one did not succeed)."""
-    if wait:
-        started = runs.wait_for_all(store, [r.id for r in started])
+    ids = [r.id for r in started]
+    while wait and not all(r.recorded for r in started):
+        # In slices, so an owner never holds one request for long.
+        started = call(runs.wait_for_all, ids, timeout=WAIT_SLICE_S)
     emit(as_json, started[0] if one else started, "\n".join(_run_text(r) for r in started))
     if wait and any(r.status != "succeeded" for r in started):
         raise typer.Exit(1)
@@ -128,9 +130,8 @@ def _run_text(r) -> str:
 @run_app.command("show")
 def run_show(run_id: int, as_json: bool = JsonOpt) -> None:
     """Show a run's status, metrics and artifacts (with its metric history in JSON)."""
-    store = get_store()
-    run = runs.get_run(store, run_id)
-    payload = {**run.model_dump(mode="json"), "history": runs.metric_history(store, run_id)}
+    run = call(runs.get_run, run_id)
+    payload = {**run.model_dump(mode="json"), "history": call(runs.metric_history, run_id)}
     emit(as_json, payload, _run_text(run))
 
 
@@ -226,7 +227,7 @@ def run_list(
         limit=limit or None,
         offset=offset,
     )
-    page = runs.run_page(get_store(), query)
+    page = call(runs.run_page, query)
     if fmt in ("csv", "parquet"):
         _write_table(page.table, fmt)
     else:
@@ -252,7 +253,7 @@ def run_compare(
     fmt = "json" if as_json else fmt
     if fmt not in FORMATS:
         raise InvalidInput(f"The format must be one of {', '.join(FORMATS)}, not {fmt!r}.")
-    c = runs.compare(get_store(), run_ids)
+    c = call(runs.compare, run_ids)
     if fmt in ("csv", "parquet"):
         _write_table(c.table, fmt)
         return
@@ -269,7 +270,7 @@ def run_compare(
 @run_app.command("refresh")
 def run_refresh(as_json: bool = JsonOpt) -> None:
     """Record runs that finished while the database was busy, and fail lost ones."""
-    changed = runs.refresh(get_store())
+    changed = call(runs.refresh)
     text = "\n".join(f"run {i}: {s}" for i, s in changed.items()) or "Every run is up to date."
     emit(as_json, [{"id": i, "status": s} for i, s in changed.items()], text)
 
@@ -277,13 +278,11 @@ def run_refresh(as_json: bool = JsonOpt) -> None:
 @run_app.command("cancel")
 def run_cancel(run_id: int, as_json: bool = JsonOpt) -> None:
     """Stop a queued or running run."""
-    run = runs.cancel_run(get_store(), run_id)
+    run = call(runs.cancel_run, run_id)
     emit(as_json, run, _run_text(run))
 
 
 @run_app.command("log")
 def run_log(run_id: int) -> None:
     """Print the end of a run's log."""
-    store = get_store()
-    runs.get_run(store, run_id)
-    typer.echo(runs.run_log(store, run_id))
+    typer.echo(call(runs.run_log, run_id))

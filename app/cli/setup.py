@@ -1,29 +1,46 @@
-"""Set-up: create the home, seed the demo, and the worker entry point."""
+"""Set-up: create the home, seed the demo, own the database, and the worker entry point."""
 
 from __future__ import annotations
 
+import signal
+import threading
+
 import typer
 
-from app.cli.common import JsonOpt, app, get_store
+from app.cli.common import JsonOpt, app
 from app.cli.render import emit
-from cruxes import demo, workspace
+from cruxes import demo, owner, workspace
+from cruxes.api import call
 
 
 @app.command()
 def init(as_json: bool = JsonOpt) -> None:
     """Create (or migrate) the database in CRUXLAB_HOME and reconcile its runs."""
-    store = workspace.start_up()
-    emit(
-        as_json,
-        {"home": str(workspace.home_of(store)), "database": str(store.path)},
-        f"cruxlab home: {workspace.home_of(store)}",
-    )
+    where = call(workspace.initialise)
+    emit(as_json, where, f"cruxlab home: {where['home']}")
+
+
+@app.command()
+def serve() -> None:
+    """Own the database of CRUXLAB_HOME: hold it open and answer other cruxlab commands."""
+    stopping = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stopping.set())
+    running = owner.start(command="cruxlab serve")
+    where = running.store.path
+    typer.echo(f"cruxlab serve (process {running.pid}) owns {where}; Ctrl-C stops.")
+    try:
+        while not stopping.wait(0.5):
+            pass
+    finally:
+        owner.stop_all()
+    typer.echo("cruxlab serve stopped.")
 
 
 @app.command("demo")
 def demo_cmd(as_json: bool = JsonOpt) -> None:
     """Seed the demo dialogue, cruxes, project, run and outcome (once)."""
-    result = demo.seed_demo(get_store())
+    result = call(demo.seed_demo)
     text = (
         "Demo seeded: dialogue {0.dialogue_id}, project {0.project_id}, run {0.run_id}, "
         "outcome {0.outcome_id}."

@@ -174,7 +174,7 @@ def main() -> None:
         "≤ 0.3 s",
         filtered_s <= 0.3,
     )
-    with store.hold():  # the same calls with the file already open: the queries alone
+    with store.session():  # the same calls with the file already open: the queries alone
         held_s = timed(lambda: runs.run_page(store, filtered), 5)
 
     def open_close() -> None:

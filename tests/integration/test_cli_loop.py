@@ -68,7 +68,7 @@ def test_dialogue_to_belief_update(home, tmp_path, trained_organisms):
 
     project = js("project", "add", "Score the organism", "--crux", cid, "--mentor", "Mara")
     pid = str(project["id"])
-    assert js("project", "assign", pid, "Theo")["status"] == "assigned"
+    assert js("project", "assign", pid, "Theo", "--version", "1")["status"] == "assigned"
     mara = ["prediction", "add", pid, cid, "Mara", *predict(0.5, 0.4, 0.2)]
     pred = js(*mara)
     assert pred["evidence_check"]["implied_prior"] == pytest.approx(0.3)

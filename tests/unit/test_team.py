@@ -210,9 +210,13 @@ def test_refusals_are_one_sentence(lab, write, message):
 
 def test_setting_up_is_for_mentors(lab, tmp_path):
     export = exchange.export_home(lab, tmp_path / "export", actor="Theo")
-    with pytest.raises(NotAllowed, match="only mentors may seed the demo and import exports"):
+    only_mentors = "only mentors may seed the demo, import exports and make backups"
+    with pytest.raises(NotAllowed, match=only_mentors):
         exchange.import_home(lab, export.directory, actor="Theo")
-    with pytest.raises(NotAllowed, match="only mentors may seed the demo and import exports"):
+    with pytest.raises(NotAllowed, match=only_mentors):
+        exchange.backup_home(lab, tmp_path / "backup", actor="Theo")
+    assert not (tmp_path / "backup").exists()
+    with pytest.raises(NotAllowed, match=only_mentors):
         seed_demo(lab, actor="Theo")
 
 
