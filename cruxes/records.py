@@ -181,6 +181,11 @@ class RunRecord(Record):
     started_at: datetime | None
     finished_at: datetime | None
     ingested_at: datetime | None
+    executor: str | None
+    job_id: str | None
+    heartbeat_at: datetime | None
+    progress: Probability | None
+    message: str | None
 
 
 class MetricRecord(Record):
@@ -263,6 +268,7 @@ RECORDS: dict[str, type[Record]] = {
     "predictions": PredictionRecord,
     "runs": RunRecord,
     "run_metrics": MetricRecord,
+    "run_finals": MetricRecord,  # each metric's value at its last step
     "outcomes": OutcomeRecord,
     "outcome_evaluations": EvaluationRecord,
     "questions": QuestionRecord,
@@ -276,6 +282,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "dialogue_speakers": ("dialogue_id", "speaker"),
     "project_cruxes": ("project_id", "crux_id"),
     "run_metrics": ("run_id", "name", "step"),
+    "run_finals": ("run_id", "name"),
     "outcome_evaluations": ("outcome_id", "prediction_id"),
     "schema_migrations": ("version",),
 }
@@ -310,6 +317,7 @@ REFERENCES: dict[str, dict[str, str]] = {
     },
     "runs": {"project_id": "projects"},
     "run_metrics": {"run_id": "runs"},
+    "run_finals": {"run_id": "runs"},
     "outcomes": {"project_id": "projects", "run_id": "runs"},
     "outcome_evaluations": {
         "outcome_id": "outcomes",

@@ -186,7 +186,7 @@ def test_a_failing_folder_copy_rolls_the_tables_back(export, store, monkeypatch)
     def broken(*args, **kwargs):
         raise OSError("No space left on device")
 
-    monkeypatch.setattr(exchange.shutil, "copytree", broken)
+    monkeypatch.setattr(exchange, "copy_run_folders", broken)
     before = dump(store)
     with pytest.raises(OSError, match="No space left"):
         exchange.import_home(store, export)
