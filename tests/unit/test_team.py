@@ -31,9 +31,8 @@ from cruxes import (
 from cruxes.demo import DEMO_DIALOGUE, seed_demo
 from cruxes.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from cruxes.workspace import open_store
-from db import exchange as exchange_table
 from db import paths
-from tests.unit.helpers import finished_run
+from tests.unit.helpers import dump, finished_run
 
 PRED = dict(metric="max_induction_score", op=">", threshold=0.5)
 OTHER = {"Mara": "Theo", "Theo": "Mara"}  # whose credence, prediction or update is not yours
@@ -85,15 +84,6 @@ def lab(lab_template, home):
     shutil.copytree(lab_template, home)
     (home / "settings.toml").write_text("[team]\nenabled = true\n")
     return open_store(home)
-
-
-def snapshot(store) -> dict[str, list[tuple]]:
-    """Every row of every table."""
-    with store.cursor() as cur:
-        return {
-            t: [tuple(r.values()) for r in cur.all(f'SELECT * FROM "{t}" ORDER BY ALL')]
-            for t in exchange_table.tables(cur)
-        }
 
 
 CRUX, MINE, OUTCOME, WAITING_RUN, OPEN, THEIRS, DIALOGUE_ID = 1, 1, 1, 2, 2, 3, 1
@@ -162,7 +152,7 @@ MATRIX = {
 def test_role_matrix(lab, actor, action):
     write, scholar_may = MATRIX[action]
     allowed = actor == "Mara" or scholar_may
-    before = snapshot(lab)
+    before = dump(lab)
     if allowed:
         write(lab, actor)
         [latest] = team.activity(lab, limit=1)
@@ -171,7 +161,7 @@ def test_role_matrix(lab, actor, action):
         with pytest.raises(NotAllowed, match=r"^Theo is a scholar(;| and may) .*\.$") as refused:
             write(lab, actor)
         assert "\n" not in str(refused.value)
-        assert snapshot(lab) == before  # nothing written
+        assert dump(lab) == before  # nothing written
         assert not (paths.runs_dir(lab.path.parent) / "3").exists()  # no run folder either
 
 
@@ -372,7 +362,7 @@ def test_scholars_cancel_and_sweep_only_their_own_projects(lab):
     theirs = runs.start_run(lab, THEIRS, "induction_heads", actor="Mara")
 
     def written(store):  # the run's own worker may move its state meanwhile: not ours
-        tables = snapshot(store)
+        tables = dump(store)
         return {t: rows for t, rows in tables.items() if not t.startswith("run")}, [
             row[0] for row in tables["runs"]
         ]
