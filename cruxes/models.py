@@ -173,7 +173,17 @@ class CredenceIn(Model):
     reason: str | None = Field(default=None, description="What moved you (optional).")
 
 
-class Credence(Model):
+class EnteredBy:
+    """For rows about a person that also record who typed them in (``entered_by_name``)."""
+
+    @property
+    def entered_for(self) -> str:
+        """ " (entered by X)" when someone other than the person it is about typed it in."""
+        name = self.entered_by_name
+        return f" (entered by {name})" if name and name != self.person_name else ""
+
+
+class Credence(Model, EnteredBy):
     id: int
     crux_id: int
     person_id: int
@@ -273,7 +283,7 @@ class PredictionIn(Model):
     note: str | None = None
 
 
-class Prediction(Model):
+class Prediction(Model, EnteredBy):
     id: int
     project_id: int
     crux_id: int
@@ -481,7 +491,7 @@ class NoteIn(Model):
     body: Text = Field(max_length=20_000, description="Markdown.")
 
 
-class Note(Model):
+class Note(Model, EnteredBy):
     id: int
     kind: NoteKind
     entity_id: int

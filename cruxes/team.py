@@ -8,7 +8,9 @@ variable cannot turn a team home back into a single-user one).
 
 Every domain write takes the acting person as an explicit ``actor`` argument (a
 name or id: the signed-in person in the app, ``--as``/``CRUXLAB_USER`` on the
-CLI) and, inside its transaction and before it writes anything, asks this module:
+CLI, filled in by ``cruxes.api`` from the request, whether the command runs here or at
+the home's owner) and, inside its transaction and before it writes anything, asks this
+module:
 
     me = team.acting(store, cur, actor)             # who; in team mode, someone
     me.require(Action.RECORD_CREDENCE, about=who)   # may they? else NotAllowed
@@ -32,6 +34,9 @@ person (a mentor) can be added, the demo seeded, or an export imported.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -104,6 +109,8 @@ SCHOLARS: dict[Action, Scope] = {
 }
 # Allowed with nobody named while a team home has no people yet.
 SET_UP_ACTIONS = (Action.MANAGE_PEOPLE, Action.SET_UP)
+# Set while an owner answers a request from a process in team mode (see ``required``).
+_REQUIRED: ContextVar[bool] = ContextVar("cruxlab_team_required", default=False)
 
 
 def _flag(value: object, where: str) -> bool:
@@ -116,13 +123,25 @@ def _flag(value: object, where: str) -> bool:
 
 
 def enabled(home: Path) -> bool:
-    """Whether a home is in team mode (``CRUXLAB_TEAM`` or ``[team] enabled`` in settings)."""
-    if _flag(os.environ.get(TEAM_ENV, ""), TEAM_ENV):
+    """Whether a home is in team mode (``CRUXLAB_TEAM`` or ``[team] enabled`` in settings,
+    or the request being answered came from a process in team mode)."""
+    if _REQUIRED.get() or _flag(os.environ.get(TEAM_ENV, ""), TEAM_ENV):
         return True
     table = settings_file.read(home).get("team", {})
     if not isinstance(table, dict):
         raise InvalidInput(f"In {settings_file.path(home)}, [team] must be a table.")
     return _flag(table.get("enabled", False), f"[team] enabled in {settings_file.path(home)}")
+
+
+@contextmanager
+def required(on: bool) -> Iterator[None]:
+    """Inside, with ``on``, the home is in team mode whatever this process's settings say: an
+    owner answers a request from a process in team mode as in team mode (never the reverse)."""
+    token = _REQUIRED.set(on or _REQUIRED.get())
+    try:
+        yield
+    finally:
+        _REQUIRED.reset(token)
 
 
 def enabled_for(store: Store) -> bool:

@@ -295,13 +295,9 @@ def notes_section(kind: str, entity_id: int) -> None:
     st.markdown("**Notes**")
     for note in annotations.list_notes(store, kind, entity_id):
         with st.container(border=True):
-            entered = (
-                f" · entered by {note.entered_by_name}"
-                if note.entered_by_name not in (None, note.person_name)
-                else ""
-            )
             st.caption(
-                f"{note.person_name or 'unsigned'}{entered} · {note.created_at:%Y-%m-%d %H:%M} UTC"
+                f"{note.person_name or 'unsigned'}{note.entered_for} · "
+                f"{note.created_at:%Y-%m-%d %H:%M} UTC"
             )
             st.markdown(note.body)
     with st.form(f"note_{kind}", clear_on_submit=True):
