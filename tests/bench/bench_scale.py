@@ -165,17 +165,20 @@ def main() -> None:
         params=["n_sequences = 64"],
         sort="completeness",
     )
-    page_s = timed(lambda: runs.run_page(store), 5)
-    _check("Runs page domain call: newest 50 + counts", _s(page_s), "≤ 0.3 s", page_s <= 0.3)
-    filtered_s = timed(lambda: runs.run_page(store, filtered), 5)
+    # Since the owner (issue 12), the app's server and `cruxlab serve` hold the file open
+    # and run every domain call; a process with no owner opens it for each unit of work.
+    with store.session():
+        page_s = timed(lambda: runs.run_page(store), 5)
+        filtered_s = timed(lambda: runs.run_page(store, filtered), 5)
     _check(
-        "Runs page domain call: 50 with 4 filters, sorted by a metric, + counts",
-        _s(filtered_s),
-        "≤ 0.3 s",
-        filtered_s <= 0.3,
-    )
-    with store.session():  # the same calls with the file already open: the queries alone
-        held_s = timed(lambda: runs.run_page(store, filtered), 5)
+        "Runs page domain call in the owner (the app's server): newest 50 + counts",
+        _s(page_s), "≤ 0.3 s", page_s <= 0.3,
+    )  # fmt: skip
+    _check(
+        "… 50 with 4 filters, sorted by a metric, + counts",
+        _s(filtered_s), "≤ 0.3 s", filtered_s <= 0.3,
+    )  # fmt: skip
+    unheld_s = timed(lambda: runs.run_page(store, filtered), 5)
 
     def open_close() -> None:
         with store.cursor():
@@ -183,8 +186,8 @@ def main() -> None:
 
     open_s = timed(open_close, 5)
     _check(
-        "… of which opening and closing the DuckDB file / the queries and Arrow alone",
-        f"{_s(open_s)} / {_s(held_s)}",
+        "the filtered call with no owner (opens the file) / of which opening and closing it",
+        f"{_s(unheld_s)} / {_s(open_s)}",
         "—",
         True,
     )
@@ -208,20 +211,36 @@ def main() -> None:
         app["peak_mb"] < 500,
     )
     listing = _median_process([CRUXLAB, "run", "list", "--limit", "50"], env)
-    _check("`cruxlab run list --limit 50`, whole process", _s(listing), "≤ 1.5 s", listing <= 1.5)
+    _check(
+        "`cruxlab run list --limit 50`, whole process, no owner",
+        _s(listing), "≤ 1.5 s", listing <= 1.5,
+    )  # fmt: skip
+    server = subprocess.Popen([CRUXLAB, "serve"], env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        started = server.stdout.readline()  # "cruxlab serve (process …) owns …"
+        assert "owns" in started, started
+        served = _median_process([CRUXLAB, "run", "list", "--limit", "50"], env)
+    finally:
+        server.terminate()
+        server.wait()
+    _check(
+        "`cruxlab run list --limit 50`, whole process, while `cruxlab serve` owns the file",
+        _s(served), "≤ 1.5 s", served <= 1.5,
+    )  # fmt: skip
     views = {
         "coverage": lambda: board.coverage(store),
         "board": lambda: board.board(store),
         "dashboard (agenda)": lambda: dashboard.agenda(store),
         "scholar page": lambda: board.person_page(store, "Person 3"),
     }
-    for name, view in views.items():
-        took = timed(view, 3)
-        _check(name, _s(took), "≤ 0.5 s", took <= 0.5)
-    ids = runs.run_page(store, RunQuery(limit=1000)).table.column("id").to_pylist()
-    compare_s = timed(lambda: runs.compare(store, ids), 3)
-    _check("compare 1,000 runs", _s(compare_s), "≤ 0.5 s", compare_s <= 0.5)
-    ingest_s, parse_s = _ingest(store, N_INGEST)
+    with store.session():
+        for name, view in views.items():
+            took = timed(view, 3)
+            _check(f"{name} (in the owner)", _s(took), "≤ 0.5 s", took <= 0.5)
+        ids = runs.run_page(store, RunQuery(limit=1000)).table.column("id").to_pylist()
+        compare_s = timed(lambda: runs.compare(store, ids), 3)
+        _check("compare 1,000 runs (in the owner)", _s(compare_s), "≤ 0.5 s", compare_s <= 0.5)
+        ingest_s, parse_s = _ingest(store, N_INGEST)
     rate = N_INGEST / ingest_s
     _check(
         f"ingest a run of {N_INGEST:,} metric rows (parse {_s(parse_s)}, then one INSERT "
