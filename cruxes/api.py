@@ -160,7 +160,7 @@ NAMES: dict[Callable[..., Any], str] = {fn: name for name, fn in OPERATIONS.item
 ACTING = ("actor", "viewer")
 # Operations with nobody behind them, even in team mode: setting a home up, a worker's reports.
 NOBODY_NEEDED = frozenset(
-    {workspace.initialise, *(f for f in OPERATIONS.values() if f.__module__ == lifecycle.__name__)}
+    {workspace.initialise, lifecycle.heartbeat, lifecycle.record, lifecycle.refresh}
 )
 
 
