@@ -27,12 +27,16 @@ test: venv browser slurm
 	$(BIN)/python -m pytest -q
 
 # The browser tests drive the app in Debian's Chromium (playwright uses it; it never
-# downloads a browser). Installed when missing and we are root, as in CI; otherwise
-# those tests are skipped with a message.
+# downloads a browser), and sign in through an OIDC provider that runs on Node.js (the
+# tests install the provider itself from npm into ~/.cache). Both are installed when
+# missing and we are root, as in CI; otherwise those tests are skipped with a message.
 browser:
 	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium \
 		>/dev/null; } || echo "Chromium is not installed: browser tests will be skipped."
+	@command -v npm >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm \
+		>/dev/null; } || echo "Node.js/npm are not installed: the sign-in test will be skipped."
 
 # The cluster tests submit jobs to a real single-node SLURM that tests/cluster/slurm.py
 # starts and stops (as root). Debian's slurm-wlm and munge are installed when missing

@@ -1,9 +1,9 @@
 """cruxlab's app: ``streamlit run app/streamlit_app.py``.
 
 This script only opens the store (the server process becomes the database's owner,
-see ``cruxes.owner``), draws the sidebar and builds the navigation;
-each page lives in ``app/app_pages/`` (beside the helpers ``common``, ``charts``
-and ``tables``).
+see ``cruxes.owner``), signs the user in (team mode), draws the sidebar and builds
+the navigation; each page lives in ``app/app_pages/`` (beside the helpers
+``common``, ``charts`` and ``tables``).
 """
 
 import streamlit as st
@@ -17,6 +17,11 @@ with common.errors():
     common.get_store()
     store_ready = True
 if not store_ready:  # e.g. the database is busy: the error above says what to do
+    st.stop()
+signed_in = False
+with common.errors():
+    signed_in = common.sign_in()  # team mode: the sign-in page until they have
+if not signed_in:
     st.stop()
 
 common.sidebar()

@@ -15,8 +15,17 @@ allow-list of those a CLI command or a run worker may ask for, by name
 
 A request that never reached the owner falls back to the embedded store; one
 that did is never sent twice (``OwnerLost`` says so), so no acknowledged write
-is lost or doubled. Each request carries the acting person (``acting``), room
-for who-entered-what.
+is lost or doubled.
+
+Who is acting is said once per process or thread (``acting``: the CLI's ``--as``
+or ``CRUXLAB_USER``) and travels with every request as its ``actor``, never as an
+argument: ``perform`` — the one place an operation runs, here or at the owner —
+hands that person to the operation's ``actor`` (who makes a write) and ``viewer``
+(who is looking) and refuses a caller that names either itself. In team mode
+every operation needs someone there (except a worker's reports and ``init``), and
+the domain checks their role (``cruxes.team``). A request also says whether its
+sender is in team mode, so an owner that is not still checks it: a request may ask
+for more checking, never for less.
 
 To make a new domain function callable: add it to ``_register(...)`` below. Its
 arguments must be JSON-able (they are re-validated from its annotations on the
@@ -55,6 +64,7 @@ from cruxes import (
     review,
     runs,
     scoring,
+    team,
     workspace,
 )
 from db import paths, wire
@@ -78,7 +88,9 @@ _register(
     workspace.initialise,
     demo.seed_demo,
     people.add_person,
+    people.set_email,
     people.list_people,
+    team.activity,
     dialogues.import_dialogue,
     dialogues.list_dialogues,
     dialogues.get_dialogue,
@@ -144,6 +156,12 @@ _register(
     lifecycle.refresh,
 )
 NAMES: dict[Callable[..., Any], str] = {fn: name for name, fn in OPERATIONS.items()}
+# The parameters the acting person fills: who makes a write, and who is looking.
+ACTING = ("actor", "viewer")
+# Operations with nobody behind them, even in team mode: setting a home up, a worker's reports.
+NOBODY_NEEDED = frozenset(
+    {workspace.initialise, lifecycle.heartbeat, lifecycle.record, lifecycle.refresh}
+)
 
 
 class Request(BaseModel):
@@ -152,11 +170,12 @@ class Request(BaseModel):
     op: str
     args: list[Any] = []
     kwargs: dict[str, Any] = {}
-    actor: str | None = None  # who is acting (issue 13 builds roles on it)
+    actor: str | None = None  # who is acting: fills the operation's actor and viewer
+    team: bool = False  # the sender is in team mode (the owner then checks as in team mode)
 
 
 def current_actor() -> str | None:
-    """The person this call acts for, if the caller said."""
+    """The person this process (or thread) acts for, if it said."""
     return _ACTOR.get()
 
 
@@ -232,14 +251,32 @@ def load(fn: Callable[..., Any], data: Any) -> Any:
     return data if adapter is None else adapter.validate_python(data)
 
 
-def run(store: Store, op: str, args: list[Any], kwargs: dict[str, Any], actor: str | None) -> Any:
-    """Run a registered operation on ``store`` (the owner's side of a request)."""
-    fn = OPERATIONS.get(op)
+def perform(store: Store, fn: Callable[..., Any], bound: inspect.BoundArguments) -> Any:
+    """Run ``fn`` with ``bound`` (its arguments, the store's slot left out) for the acting
+    person (``current_actor``), who fills its ``actor`` and ``viewer``; a caller that names
+    either itself is refused. In team mode the operation needs someone (``team.who``)."""
+    named = [p for p in ACTING if p in bound.arguments]
+    if named:
+        raise InvalidInput(
+            f"Operation {NAMES[fn]}: {named[0]} is whoever acts (--as or CRUXLAB_USER), "
+            "not an argument."
+        )
+    actor = current_actor()
+    for param in ACTING:
+        if param in inspect.signature(fn).parameters:
+            bound.arguments[param] = actor
+    if fn not in NOBODY_NEEDED and team.enabled_for(store):
+        team.who(store, actor)  # refuses nobody, and a person the home does not have
+    return fn(store, *bound.args[1:], **bound.kwargs)
+
+
+def run(store: Store, request: Request) -> Any:
+    """Run a request's operation on ``store`` (the owner's side), for its actor."""
+    fn = OPERATIONS.get(request.op)
     if fn is None:
-        raise NotFound(f"There is no cruxlab operation {op!r}.")
-    bound = bind(fn, args, kwargs)
-    with acting(actor):
-        return fn(store, *bound.args[1:], **bound.kwargs)
+        raise NotFound(f"There is no cruxlab operation {request.op!r}.")
+    with acting(request.actor), team.required(request.team):
+        return perform(store, fn, bind(fn, request.args, request.kwargs))
 
 
 # ---------------------------------------------------------------- the gateway
@@ -273,17 +310,17 @@ def call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         raise ValueError(f"{fn.__module__}.{fn.__name__} is not a registered operation")
     home = paths.home()
     store = _owned.get(home)
-    if store is not None:
-        return fn(store, *args, **kwargs)
-    if os.path.lexists(wire.socket_path(home)):
+    if store is None and os.path.lexists(wire.socket_path(home)):
         request = Request(
             op=name,
             args=to_jsonable_python(list(args)),
             kwargs=to_jsonable_python(kwargs),
             actor=current_actor(),
+            team=team.enabled(home),
         )
         try:
             return load(fn, wire.post(home, request.model_dump(mode="json")))
         except wire.OwnerUnavailable:
             pass  # nothing was sent: no owner listens, so this process does the work
-    return fn(embedded_store(home), *args, **kwargs)
+    bound = inspect.signature(fn).bind(None, *args, **kwargs)
+    return perform(store or embedded_store(home), fn, bound)

@@ -7,6 +7,7 @@ a manual entry (with an optional reason), a dialogue, or an outcome of a run.
 
 from __future__ import annotations
 
+from cruxes import team
 from cruxes.models import Candidate, Credence, CredenceIn, Crux, CruxDetail, Model, Text, parse
 from cruxes.people import resolve
 from cruxes.scoring import spread_over_time
@@ -29,11 +30,15 @@ def require_crux(cur: Cursor, crux_id: int) -> Crux:
     return Crux(**row)
 
 
-def add_crux(store: Store, statement: str) -> Crux:
+def add_crux(store: Store, statement: str, *, actor: str | int | None = None) -> Crux:
     """Add a crux typed in by hand (no dialogue provenance)."""
     statement = parse(CruxIn, "crux", statement=statement).statement
     with store.transaction() as cur:
-        return Crux(**beliefs_table.insert_crux(cur, statement))
+        me = team.acting(store, cur, actor)
+        me.require(team.Action.EDIT_CRUXES)
+        crux = Crux(**beliefs_table.insert_crux(cur, statement))
+        me.record(cur, team.Action.EDIT_CRUXES, "crux", crux.id)
+        return crux
 
 
 def list_cruxes(store: Store) -> list[Crux]:
@@ -65,14 +70,24 @@ def get_crux(store: Store, crux_id: int) -> CruxDetail:
     )
 
 
-def edit_crux(store: Store, crux_id: int, statement: str, expected_version: int) -> Crux:
+def edit_crux(
+    store: Store,
+    crux_id: int,
+    statement: str,
+    expected_version: int,
+    *,
+    actor: str | int | None = None,
+) -> Crux:
     """Reword a crux; refused if someone changed it since ``expected_version``."""
     statement = parse(CruxIn, "crux", statement=statement).statement
     with store.transaction() as cur:
+        me = team.acting(store, cur, actor)
+        me.require(team.Action.EDIT_CRUXES)
         require_crux(cur, crux_id)
         row = beliefs_table.update_statement(cur, crux_id, statement, expected_version)
         if row is None:
             raise stale(crux_id)
+        me.record(cur, team.Action.EDIT_CRUXES, "crux", crux_id)
         return Crux(**row)
 
 
@@ -92,12 +107,16 @@ def add_credence(
     reason: str | None = None,
     source: str = "manual",
     dialogue_id: int | None = None,
+    actor: str | int | None = None,
 ) -> Credence:
-    """Append a person's credence (0–1) for a crux; bad values are refused, nothing written."""
+    """Append a person's credence (0–1) for a crux, entered by ``actor``; bad values and
+    writes the actor's role does not allow are refused, nothing written."""
     entry = parse(CredenceIn, "credence", value=value, reason=reason or None)
     with store.transaction() as cur:
+        me = team.acting(store, cur, actor)
         require_crux(cur, crux_id)
         who = resolve(cur, person)
+        me.require(team.Action.RECORD_CREDENCE, about=who)
         row = beliefs_table.insert_credence(
             cur,
             crux_id,
@@ -106,5 +125,7 @@ def add_credence(
             reason=entry.reason,
             source=source,
             dialogue_id=dialogue_id,
+            entered_by=me.id,
         )
-    return Credence(**row, person_name=who.name)
+        me.record(cur, team.Action.RECORD_CREDENCE, "credence", row["id"])
+    return Credence(**row, person_name=who.name, entered_by_name=me.name)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from cruxes import annotations, beliefs, outcomes, predictions, projects, review, runs
+from cruxes import annotations, beliefs, outcomes, predictions, projects, review, runs, team
 from cruxes.dialogues import content_hash, import_dialogue, list_dialogues
 from cruxes.people import add_person, list_people
 from db.store import Store
@@ -87,7 +87,7 @@ class DemoResult:
     outcome_id: int | None = None
 
 
-def _predict(store: Store, project_id: int, crux_id: int, rows) -> None:
+def _predict(store: Store, project_id: int, crux_id: int, rows, actor: str | None) -> None:
     """Pre-register (person, P, c₊, c₋) predictions on max_induction_score > 0.5."""
     for person, p, c_pos, c_neg in rows:
         predictions.add_prediction(
@@ -95,6 +95,7 @@ def _predict(store: Store, project_id: int, crux_id: int, rows) -> None:
             project_id,
             crux_id,
             person,
+            actor=actor or person,
             metric="max_induction_score",
             op=">",
             threshold=0.5,
@@ -104,8 +105,13 @@ def _predict(store: Store, project_id: int, crux_id: int, rows) -> None:
         )
 
 
-def seed_demo(store: Store, *, timeout: float = 600) -> DemoResult:
-    """Seed the demo once; a second call finds it and changes nothing."""
+def seed_demo(store: Store, *, timeout: float = 600, actor: str | None = None) -> DemoResult:
+    """Seed the demo once; a second call finds it and changes nothing.
+
+    ``actor`` (in team mode, a mentor) enters everything; with nobody named, the demo's
+    mentor Mara sets it up and each person enters their own credences, predictions and notes.
+    """
+    me = team.who(store, actor, team.Action.SET_UP)
     digest = content_hash(DEMO_DIALOGUE)
     for d in list_dialogues(store):
         if d["content_hash"] == digest:
@@ -113,28 +119,39 @@ def seed_demo(store: Store, *, timeout: float = 600) -> DemoResult:
     names = {p.name for p in list_people(store)}
     for name, role in (("Mara", "mentor"), ("Theo", "scholar")):
         if name not in names:
-            add_person(store, name, role)
-    imported = import_dialogue(store, DEMO_DIALOGUE, title=DEMO_TITLE)
+            add_person(store, name, role, actor=me.name if me else None)
+    lead = me.name if me else "Mara"
+    own = me.name if me else None  # None: each person enters their own
+    imported = import_dialogue(store, DEMO_DIALOGUE, title=DEMO_TITLE, actor=lead)
     crux_ids = []
     for phrase, statement in CRUXES.items():
         candidate = next(c for c in imported.candidates if phrase in c.quote and c.kind == "crux")
-        crux_ids.append(review.accept_candidate(store, candidate.id, statement=statement).id)
+        crux_ids.append(
+            review.accept_candidate(store, candidate.id, statement=statement, actor=lead).id
+        )
     for index, person, value, reason in CREDENCES:
-        beliefs.add_credence(store, crux_ids[index], person, value, reason=reason)
+        beliefs.add_credence(
+            store, crux_ids[index], person, value, reason=reason, actor=own or person
+        )
 
     project = projects.add_project(
-        store, PROJECT_TITLE, summary=PROJECT_SUMMARY, crux_ids=[crux_ids[0]], mentor="Mara"
+        store,
+        PROJECT_TITLE,
+        summary=PROJECT_SUMMARY,
+        crux_ids=[crux_ids[0]],
+        mentor="Mara",
+        actor=lead,
     )
-    projects.assign(store, project.id, "Theo")
-    _predict(store, project.id, crux_ids[0], PREDICTIONS)
-    run = runs.start_run(store, project.id, "induction_heads")
+    projects.assign(store, project.id, "Theo", actor=lead)
+    _predict(store, project.id, crux_ids[0], PREDICTIONS, own)
+    run = runs.start_run(store, project.id, "induction_heads", actor=lead)
     run = runs.wait_for(store, run.id, timeout=timeout)
     if run.status != "succeeded":
         raise RuntimeError(f"demo run {run.id} {run.status}: {run.error}")
     outcome = outcomes.record_outcome(
-        store, project.id, run.id, note="Demo: checked against both predictions."
+        store, project.id, run.id, note="Demo: checked against both predictions.", actor=lead
     )
-    outcomes.apply_update(store, outcome.id)
+    outcomes.apply_update(store, outcome.id, actor=lead)
 
     follow_up = projects.add_project(
         store,
@@ -145,14 +162,16 @@ def seed_demo(store: Store, *, timeout: float = 600) -> DemoResult:
         effort_days=FOLLOW_UP_EFFORT_DAYS,
         due_date=(now() + FOLLOW_UP_DUE_IN).date(),
         blind_predictions=True,
+        actor=lead,
     )
-    projects.assign(store, follow_up.id, "Theo")
-    _predict(store, follow_up.id, crux_ids[0], FOLLOW_UP_PREDICTIONS)
+    projects.assign(store, follow_up.id, "Theo", actor=lead)
+    _predict(store, follow_up.id, crux_ids[0], FOLLOW_UP_PREDICTIONS, own)
     ids = {"crux": crux_ids, "project": [project.id, follow_up.id]}
     for kind, index, tag in TAGS:
-        annotations.add_tag(store, kind, ids[kind][index], tag)
-    annotations.add_note(store, "run", run.id, RUN_NOTE[1], person=RUN_NOTE[0])
-    annotations.add_note(
-        store, "project", follow_up.id, FOLLOW_UP_NOTE[1], person=FOLLOW_UP_NOTE[0]
-    )
+        annotations.add_tag(store, kind, ids[kind][index], tag, actor=lead)
+    for kind, entity_id, (person, body) in (
+        ("run", run.id, RUN_NOTE),
+        ("project", follow_up.id, FOLLOW_UP_NOTE),
+    ):
+        annotations.add_note(store, kind, entity_id, body, person=person, actor=own or person)
     return DemoResult(True, imported.dialogue.id, project.id, run.id, outcome.id)

@@ -16,6 +16,7 @@ from typing import BinaryIO
 
 from pydantic import Field
 
+from cruxes import team
 from cruxes.extract import (
     ExtractionResult,
     extract_rules,
@@ -143,6 +144,7 @@ def import_dialogue(
     fmt: str = "auto",
     speaker: str | None = None,
     extractor=None,
+    actor: str | int | None = None,
 ) -> ImportResult:
     """Store a transcript with its turns and extracted candidates (re-imports are detected).
 
@@ -153,7 +155,8 @@ def import_dialogue(
     parsed = parse(check_text(text).replace("\r\n", "\n"), fmt, speaker)
     text = parsed.text
     digest = content_hash(text)
-    with store.cursor() as cur:
+    with store.cursor() as cur:  # refuse before the (possibly slow) extraction
+        team.acting(store, cur, actor).require(team.Action.IMPORT_DIALOGUE)
         existing = dialogues_table.find_dialogue_by_hash(cur, digest)
     if existing is not None:
         dialogue = get_dialogue(store, existing["id"])
@@ -168,21 +171,27 @@ def import_dialogue(
     result = result_of(merge_near_duplicates(result.candidates()))
     title = (title or "").strip() or _default_title(turns)
     with store.transaction() as cur:
+        me = team.acting(store, cur, actor)
+        me.require(team.Action.IMPORT_DIALOGUE)
         row = dialogues_table.insert_dialogue(cur, title, parsed.format, text, digest)
         dialogues_table.insert_turns(cur, row["id"], [(t.speaker, t.start, t.end) for t in turns])
-        dialogues_table.insert_speakers(cur, row["id"], _speaker_people(cur, turns, add_speakers))
+        dialogues_table.insert_speakers(
+            cur, row["id"], _speaker_people(cur, me, turns, add_speakers)
+        )
         dialogues_table.insert_candidates(
             cur, row["id"], [c.model_dump() for c in result.candidates()]
         )
+        me.record(cur, team.Action.IMPORT_DIALOGUE, "dialogue", row["id"])
     dialogue = get_dialogue(store, row["id"])
     candidates = list_candidates(store, dialogue.id)
     return ImportResult(dialogue, candidates, True, dropped, parsed.notices)
 
 
 def _speaker_people(
-    cur: Cursor, turns: list[Turn], add_speakers: bool
+    cur: Cursor, me: team.Acting, turns: list[Turn], add_speakers: bool
 ) -> list[tuple[str, int | None]]:
-    """Each speaker label with the person of that name (any case), created when asked for."""
+    """Each speaker label with the person of that name (any case), created when asked for
+    (adding people is a mentor's action in team mode)."""
     labels = sorted({t.speaker for t in turns})
     people: dict[str, int] = {}
     for person in people_table.find_people(cur, labels):
@@ -192,6 +201,8 @@ def _speaker_people(
         for label in labels:
             spellings.setdefault(label.lower(), label)
         new = [label for key, label in spellings.items() if key not in people]
+        if new:  # logged with the import, one row for all of them
+            me.require(team.Action.MANAGE_PEOPLE)
         for person in people_table.insert_people(cur, new, "scholar"):
             people[person["name"].lower()] = person["id"]
     return [(label, people.get(label.lower())) for label in labels]
@@ -276,10 +287,20 @@ def _relabel(cur: Cursor, dialogue_id: int, old: str, new: str, person_id: int |
     dialogues_table.set_speaker(cur, dialogue_id, new, person_id)
 
 
-def rename_speaker(store: Store, dialogue_id: int, old: str, new: str) -> Dialogue:
+def _speakers_write(store: Store, cur: Cursor, actor: str | int | None, dialogue_id: int) -> None:
+    """Check that ``actor`` may fix a dialogue's speakers, and log it."""
+    me = team.acting(store, cur, actor)
+    me.require(team.Action.IMPORT_DIALOGUE)
+    me.record(cur, team.Action.IMPORT_DIALOGUE, "dialogue", dialogue_id)
+
+
+def rename_speaker(
+    store: Store, dialogue_id: int, old: str, new: str, *, actor: str | int | None = None
+) -> Dialogue:
     """Give a speaker a new label in a dialogue (its turns, candidates and cruxes)."""
     new = validate(SpeakerIn, "speaker name", label=new).label
     with store.transaction() as cur:
+        _speakers_write(store, cur, actor, dialogue_id)
         source = _known_speaker(cur, dialogue_id, old)
         if new != old and _speaker_mapping(cur, dialogue_id, new) is not None:
             raise Conflict(
@@ -289,9 +310,12 @@ def rename_speaker(store: Store, dialogue_id: int, old: str, new: str) -> Dialog
     return get_dialogue(store, dialogue_id)
 
 
-def merge_speakers(store: Store, dialogue_id: int, source: str, target: str) -> Dialogue:
+def merge_speakers(
+    store: Store, dialogue_id: int, source: str, target: str, *, actor: str | int | None = None
+) -> Dialogue:
     """Make ``source`` the same speaker as ``target`` (e.g. "Ana" and "Ana S.")."""
     with store.transaction() as cur:
+        _speakers_write(store, cur, actor, dialogue_id)
         src = _known_speaker(cur, dialogue_id, source)
         dst = _known_speaker(cur, dialogue_id, target)
         if source == target:
@@ -308,9 +332,17 @@ def merge_speakers(store: Store, dialogue_id: int, source: str, target: str) -> 
     return get_dialogue(store, dialogue_id)
 
 
-def map_speaker(store: Store, dialogue_id: int, label: str, person: str | int | None) -> Dialogue:
+def map_speaker(
+    store: Store,
+    dialogue_id: int,
+    label: str,
+    person: str | int | None,
+    *,
+    actor: str | int | None = None,
+) -> Dialogue:
     """Map a speaker label to a person (by name or id), or to nobody with ``None``."""
     with store.transaction() as cur:
+        _speakers_write(store, cur, actor, dialogue_id)
         _known_speaker(cur, dialogue_id, label)
         person_id = None if person is None else resolve(cur, person).id
         dialogues_table.set_speaker(cur, dialogue_id, label, person_id)

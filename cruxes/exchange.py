@@ -3,9 +3,10 @@
 An export directory holds every table as ``<table>.parquet`` (the schema's
 ``schema_migrations`` included), a copy of each run's folder under ``runs/``,
 and ``report.md``: per crux, its statement, provenance quote, credence history
-with causes, and the projects, runs and outcomes that bear on it. A backup
-directory holds ``cruxlab.duckdb`` (a copy of the database at one moment, made
-while the app keeps working) and the run folders.
+with causes, and the projects, runs and outcomes that bear on it. An export made
+by a named person leaves out the blind predictions that person may not see yet. A
+backup directory holds ``cruxlab.duckdb`` (a copy of the database at one moment, made
+while the app keeps working) and the run folders; in team mode only a mentor makes one.
 
 Import restores either into an *empty* home (one holding no rows at all) so
 that every query gives the result it gave in the exported home; id sequences
@@ -26,8 +27,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from cruxes import board, questions, records
+from cruxes import board, questions, records, team
 from cruxes.models import Card, Credence, Crux, ExchangeResult, OutcomeEvent, RunRow
+from cruxes.predictions import hidden_from
 from cruxes.workspace import home_of
 from db import annotations as annotations_table
 from db import beliefs as beliefs_table
@@ -63,14 +65,26 @@ def _copy_run_folders(store: Store, finished: list[int], live: list[int], target
     return copied + copy_run_folders(source, target / RUNS, [str(i) for i in live], link=False)
 
 
-def export_home(store: Store, directory: str | Path, *, run_folders: bool = True) -> ExchangeResult:
+def export_home(
+    store: Store,
+    directory: str | Path,
+    *,
+    run_folders: bool = True,
+    actor: str | int | None = None,
+) -> ExchangeResult:
     """Write every table as Parquet, the run folders (unless ``run_folders`` is False) and a
-    Markdown report into ``directory`` (which must be new or empty)."""
+    Markdown report into ``directory`` (which must be new or empty). Predictions hidden from
+    ``actor`` (blind, not yet revealed to them) are left out; with nobody named (single-user
+    use) nothing is."""
     target = _new_directory(directory)
     with store.snapshot() as cur:  # one moment for every table; writers carry on
+        me = team.acting(store, cur, actor)
+        skip = {"predictions": hidden_from(cur, me.id)} if me.person else {}
         counts = exchange_table.row_counts(cur)
         for table in counts:
-            exchange_table.export_table(cur, table, target / f"{table}.parquet")
+            left_out = skip.get(table, [])
+            exchange_table.export_table(cur, table, target / f"{table}.parquet", left_out)
+            counts[table] -= len(left_out)
         finished = runs_table.run_ids(cur, finished=True)
         live = [r["id"] for r in runs_table.active_runs(cur)]
     copied = _copy_run_folders(store, finished, live, target) if run_folders else 0
@@ -80,9 +94,13 @@ def export_home(store: Store, directory: str | Path, *, run_folders: bool = True
     )
 
 
-def backup_home(store: Store, directory: str | Path) -> ExchangeResult:
+def backup_home(
+    store: Store, directory: str | Path, *, actor: str | int | None = None
+) -> ExchangeResult:
     """Copy the database as it is at one moment, and the run folders, into ``directory`` (new
-    or empty); ``import_home`` restores it. Safe while the app and others keep writing."""
+    or empty); ``import_home`` restores it. Safe while the app and others keep writing.
+    A backup holds everything, blind predictions included: in team mode, a mentor's."""
+    team.who(store, actor, team.Action.SET_UP)
     target = _new_directory(directory)
     with store.cursor() as cur:
         exchange_table.copy_database(cur, target / BACKUP_DB)
@@ -153,7 +171,9 @@ def _run_folders(source: Path, run_ids: set[int]) -> list[Path]:
     return folders
 
 
-def import_home(store: Store, directory: str | Path) -> ExchangeResult:
+def import_home(
+    store: Store, directory: str | Path, *, actor: str | int | None = None
+) -> ExchangeResult:
     """Restore an export or a backup into this store's home, which must hold no data yet.
 
     Every row is checked before any is written; the tables and the run folders are
@@ -167,6 +187,7 @@ def import_home(store: Store, directory: str | Path) -> ExchangeResult:
     placed: list[Path] = []
     try:
         with store.transaction() as cur:
+            team.acting(store, cur, actor).require(team.Action.SET_UP)
             return _import_into(cur, store, source, home_runs, placed)
     except BaseException:  # the tables rolled back: take out the folders placed for them
         for path in placed:

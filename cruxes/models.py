@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import math
+import re
 from datetime import date, datetime
 from typing import Annotated, Any, Literal, get_args
 
@@ -80,16 +81,34 @@ def parse(model: type[Model], what: str, **data: Any) -> Any:
         raise InvalidInput(f"Invalid {what}: {field.replace('_', ' ')} {message}.") from None
 
 
+def _email(value: Any) -> str | None:
+    """An email in lower case (they compare case-insensitively); blank means none."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    text = str(value).strip().lower()
+    if len(text) > 254 or not re.fullmatch(r"[^@\s]+@[^@\s]+", text):
+        raise ValueError(f"must be an email address like name@example.org, not {value!r}")
+    return text
+
+
+Email = Annotated[str | None, BeforeValidator(_email)]
+
+
 class Person(Model):
     id: int
     name: str = Field(description="How the person is called in dialogues and the UI.")
     role: Role = Field(description="mentor or scholar.")
+    email: str | None = Field(default=None, description="The email they sign in with in team mode.")
     created_at: datetime
 
 
 class PersonIn(Model):
     name: Text = Field(max_length=80, description="Display name, unique.")
     role: Role = Field(description="mentor or scholar.")
+    email: Email = Field(
+        default=None,
+        description="The email they sign in with (team mode maps a sign-in to a person by it).",
+    )
 
 
 class Turn(Model):
@@ -154,7 +173,17 @@ class CredenceIn(Model):
     reason: str | None = Field(default=None, description="What moved you (optional).")
 
 
-class Credence(Model):
+class EnteredBy:
+    """For rows about a person that also record who typed them in (``entered_by_name``)."""
+
+    @property
+    def entered_for(self) -> str:
+        """ " (entered by X)" when someone other than the person it is about typed it in."""
+        name = self.entered_by_name
+        return f" (entered by {name})" if name and name != self.person_name else ""
+
+
+class Credence(Model, EnteredBy):
     id: int
     crux_id: int
     person_id: int
@@ -165,6 +194,8 @@ class Credence(Model):
     dialogue_id: int | None = None
     outcome_id: int | None = None
     run_id: int | None = None
+    entered_by: int | None = Field(default=None, description="Who typed it in (its id).")
+    entered_by_name: str | None = None
     created_at: datetime
 
     @property
@@ -252,7 +283,7 @@ class PredictionIn(Model):
     note: str | None = None
 
 
-class Prediction(Model):
+class Prediction(Model, EnteredBy):
     id: int
     project_id: int
     crux_id: int
@@ -265,6 +296,8 @@ class Prediction(Model):
     if_positive: float
     if_negative: float
     note: str | None = None
+    entered_by: int | None = Field(default=None, description="Who typed it in (its id).")
+    entered_by_name: str | None = None
     created_at: datetime
     is_current: bool = True
 
@@ -458,13 +491,27 @@ class NoteIn(Model):
     body: Text = Field(max_length=20_000, description="Markdown.")
 
 
-class Note(Model):
+class Note(Model, EnteredBy):
     id: int
     kind: NoteKind
     entity_id: int
     person_id: int | None = None
     person_name: str | None = None
     body: str = Field(description="Markdown.")
+    entered_by: int | None = Field(default=None, description="Who typed it in (its id).")
+    entered_by_name: str | None = None
+    created_at: datetime
+
+
+class Activity(Model):
+    id: int
+    person_id: int | None = Field(
+        default=None, description="Who made the write (None: nobody named)."
+    )
+    person_name: str | None = None
+    action: str = Field(description="What kind of write it was (the role matrix's action).")
+    kind: str = Field(description="What it wrote: crux, credence, project, run, …")
+    entity_id: int | None = None
     created_at: datetime
 
 

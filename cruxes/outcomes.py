@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from cruxes import team
 from cruxes.models import Credence, Evaluation, Outcome, RunRow
 from cruxes.people import resolve
 from cruxes.predictions import list_predictions
@@ -31,11 +32,18 @@ def _require_outcome(cur: Cursor, outcome_id: int) -> Outcome:
 
 
 def record_outcome(
-    store: Store, project_id: int, run_id: int, *, note: str | None = None
+    store: Store,
+    project_id: int,
+    run_id: int,
+    *,
+    note: str | None = None,
+    actor: str | int | None = None,
 ) -> Outcome:
     """Evaluate the project's predictions on a finished run and record the outcome."""
     predictions = list_predictions(store, project_id, everyone=True)
     with store.transaction() as cur:
+        me = team.acting(store, cur, actor)
+        me.require(team.Action.RECORD_OUTCOME)
         project = require_project(cur, project_id)
         run = runs_table.get_run(cur, run_id)
         if run is None or run["project_id"] != project_id:
@@ -82,6 +90,7 @@ def record_outcome(
             )
         if project.status == "running":
             write_project(cur, project, status="in_review")
+        me.record(cur, team.Action.RECORD_OUTCOME, "outcome", outcome["id"])
         return _require_outcome(cur, outcome["id"])
 
 
@@ -113,12 +122,21 @@ def runs_awaiting_outcome(store: Store, project_id: int) -> list[tuple[RunRow, d
 
 
 def apply_update(
-    store: Store, outcome_id: int, *, person: str | int | None = None
+    store: Store,
+    outcome_id: int,
+    *,
+    person: str | int | None = None,
+    actor: str | int | None = None,
 ) -> list[Credence]:
-    """Append each proposed credence (or one person's) with the outcome as its cause."""
+    """Append each proposed credence (or one person's) with the outcome as its cause.
+
+    In team mode a scholar may apply only their own updates (``person`` = themselves).
+    """
     with store.transaction() as cur:
+        me = team.acting(store, cur, actor)
         outcome = _require_outcome(cur, outcome_id)
         who = resolve(cur, person) if person is not None else None
+        me.require(team.Action.APPLY_UPDATE, about=who)
         todo = [
             e
             for e in outcome.evaluations
@@ -142,6 +160,12 @@ def apply_update(
                 reason=reason,
                 source="outcome",
                 outcome_id=outcome_id,
+                entered_by=me.id,
             )
-            created.append(Credence(**row, person_name=e.person_name, run_id=outcome.run_id))
+            me.record(cur, team.Action.APPLY_UPDATE, "credence", row["id"])
+            created.append(
+                Credence(
+                    **row, person_name=e.person_name, entered_by_name=me.name, run_id=outcome.run_id
+                )
+            )
         return created

@@ -30,7 +30,13 @@ from experiments import lifecycle
 
 log = logging.getLogger("cruxlab.owner")
 # The HTTP status each error type answers with (the client re-raises it by name).
-STATUS = {"InvalidInput": 400, "NotFound": 404, "Conflict": 409, "StaleWrite": 409}
+STATUS = {
+    "InvalidInput": 400,
+    "NotAllowed": 403,
+    "NotFound": 404,
+    "Conflict": 409,
+    "StaleWrite": 409,
+}
 _running: dict[Path, Owner] = {}
 _lock = threading.Lock()
 
@@ -40,7 +46,7 @@ class Owner:
 
     def __init__(self, home: Path, *, command: str | None = None):
         self.home = home
-        home.mkdir(parents=True, exist_ok=True)
+        home.mkdir(mode=paths.PRIVATE_DIR, parents=True, exist_ok=True)
         self.store = Store(paths.db_file(home))
         self.requests = 0
         self.listener = wire.Listener(home, self.handle, command or command_line())
@@ -67,7 +73,7 @@ class Owner:
         except Exception:
             return 400, _error("InvalidInput", "The request is not a cruxlab operation.")
         try:
-            result = api.run(self.store, request.op, request.args, request.kwargs, request.actor)
+            result = api.run(self.store, request)
             return 200, {"result": api.dump(api.OPERATIONS[request.op], result)}
         except CruxlabError as exc:
             name = type(exc).__name__

@@ -20,6 +20,7 @@ predictions are made independently. An anonymous viewer sees none of them.
 
 from __future__ import annotations
 
+from cruxes import team
 from cruxes.beliefs import require_crux
 from cruxes.models import (
     EVIDENCE_TOLERANCE,
@@ -58,9 +59,12 @@ def add_prediction(
     project_id: int,
     crux_id: int,
     person: str | int,
+    *,
+    actor: str | int | None = None,
     **fields: object,
 ) -> tuple[Prediction, EvidenceCheck]:
-    """Pre-register a person's prediction; refused once the project's runs have started."""
+    """Pre-register a person's prediction, entered by ``actor``; refused once the project's
+    runs have started, or when the actor's role does not allow it."""
     form = parse(PredictionIn, "prediction", **fields)
     known = metric_names()
     if form.metric not in known:
@@ -69,6 +73,7 @@ def add_prediction(
             f"{', '.join(sorted(known))}."
         )
     with store.transaction() as cur:
+        me = team.acting(store, cur, actor)
         project = require_project(cur, project_id)
         if project.predictions_frozen_at is not None:
             raise Conflict(
@@ -82,11 +87,15 @@ def add_prediction(
                 "link it to the project first."
             )
         who = resolve(cur, person)
+        me.require(team.Action.PREDICT, about=who)
         row = projects_table.insert_prediction(
-            cur, project_id, {**form.model_dump(), "crux_id": crux_id, "person_id": who.id}
+            cur,
+            project_id,
+            {**form.model_dump(), "crux_id": crux_id, "person_id": who.id, "entered_by": me.id},
         )
+        me.record(cur, team.Action.PREDICT, "prediction", row["id"])
         current = beliefs_table.current_credence(cur, crux_id, who.id)
-    prediction = Prediction(**row, person_name=who.name)
+    prediction = Prediction(**row, person_name=who.name, entered_by_name=me.name)
     return prediction, evidence_check(prediction, current)
 
 
@@ -103,6 +112,18 @@ def visible(
         return list(predictions)
     entered = {p.crux_id for p in predictions if p.person_id == viewer_id}
     return [p for p in predictions if p.crux_id in entered]
+
+
+def hidden_from(cur: Cursor, viewer_id: int | None) -> list[int]:
+    """The ids of every prediction row, in any project, that ``viewer_id`` may not see now."""
+    hidden = []
+    for row in projects_table.list_projects(cur):
+        project = Project(**row)
+        if is_hiding(project):
+            rows = [Prediction(**r) for r in projects_table.list_predictions(cur, project.id)]
+            shown = {p.id for p in visible(project, rows, viewer_id)}
+            hidden += [p.id for p in rows if p.id not in shown]
+    return hidden
 
 
 def viewer_id(cur: Cursor, viewer: str | int | None) -> int | None:

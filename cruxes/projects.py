@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from cruxes import team
 from cruxes.beliefs import require_crux
 from cruxes.models import PROJECT_STATUSES, Project, ProjectIn, ProjectPlan, parse
 from cruxes.people import resolve
@@ -85,6 +86,7 @@ def add_project(
     effort_days: object = None,
     due_date: object = None,
     blind_predictions: bool = False,
+    actor: str | int | None = None,
 ) -> Project:
     """Propose a project that informs the given cruxes, optionally with its mentor and plan."""
     form = parse(
@@ -97,6 +99,8 @@ def add_project(
         blind_predictions=blind_predictions,
     )
     with store.transaction() as cur:
+        me = team.acting(store, cur, actor)
+        me.require(team.Action.PLAN_PROJECTS)
         for crux_id in crux_ids:
             require_crux(cur, crux_id)
         mentor_id = None
@@ -116,23 +120,36 @@ def add_project(
         )
         for crux_id in crux_ids:
             projects_table.link_crux(cur, row["id"], crux_id)
+        me.record(cur, team.Action.PLAN_PROJECTS, "project", row["id"])
         return require_project(cur, row["id"])
 
 
-def link_crux(store: Store, project_id: int, crux_id: int) -> Project:
+def link_crux(
+    store: Store, project_id: int, crux_id: int, *, actor: str | int | None = None
+) -> Project:
     """Record that a project informs another crux."""
     with store.transaction() as cur:
+        me = team.acting(store, cur, actor)
+        me.require(team.Action.PLAN_PROJECTS)
         require_project(cur, project_id)
         require_crux(cur, crux_id)
         projects_table.link_crux(cur, project_id, crux_id)
+        me.record(cur, team.Action.PLAN_PROJECTS, "project", project_id)
         return require_project(cur, project_id)
 
 
 def assign(
-    store: Store, project_id: int, person: str | int, *, expected_version: int | None = None
+    store: Store,
+    project_id: int,
+    person: str | int,
+    *,
+    expected_version: int | None = None,
+    actor: str | int | None = None,
 ) -> Project:
     """Assign (or reassign) a project to a scholar."""
     with store.transaction() as cur:
+        me = team.acting(store, cur, actor)
+        me.require(team.Action.ASSIGN)
         project = require_project(cur, project_id)
         who = resolve(cur, person)
         if who.role != "scholar":
@@ -142,18 +159,27 @@ def assign(
                 f"Project {project_id} is {project.status}; only proposed or assigned "
                 "projects can be (re)assigned."
             )
+        me.record(cur, team.Action.ASSIGN, "project", project_id)
         return write_project(cur, project, expected_version, status="assigned", assignee_id=who.id)
 
 
 def set_status(
-    store: Store, project_id: int, status: str, *, expected_version: int | None = None
+    store: Store,
+    project_id: int,
+    status: str,
+    *,
+    expected_version: int | None = None,
+    actor: str | int | None = None,
 ) -> Project:
     """Move a project along its life cycle; invalid moves are refused."""
     with store.transaction() as cur:
+        me = team.acting(store, cur, actor)
+        me.require(team.Action.PLAN_PROJECTS)
         project = require_project(cur, project_id)
         check_transition(project.status, status)
         if status == "assigned" and project.assignee_id is None:
             raise Conflict(f"Assign project {project_id} to a scholar to move it to assigned.")
+        me.record(cur, team.Action.PLAN_PROJECTS, "project", project_id)
         return write_project(cur, project, expected_version, status=status)
 
 
@@ -176,12 +202,15 @@ def plan_project(
     due_date: object = UNCHANGED,
     blind_predictions: object = UNCHANGED,
     expected_version: int | None = None,
+    actor: str | int | None = None,
 ) -> Project:
     """Change a project's effort estimate (days), due date or blind-predictions toggle.
 
     Arguments left out keep their value; ``None`` clears an estimate or a due date.
     """
     with store.transaction() as cur:
+        me = team.acting(store, cur, actor)
+        me.require(team.Action.PLAN_PROJECTS)
         project = require_project(cur, project_id)
         current = project.model_dump(include={"effort_days", "due_date", "blind_predictions"})
         given = {
@@ -197,6 +226,7 @@ def plan_project(
         version = project.version if expected_version is None else expected_version
         if projects_table.update_plan(cur, project_id, version, **plan.model_dump()) is None:
             raise stale(project_id)
+        me.record(cur, team.Action.PLAN_PROJECTS, "project", project_id)
         return require_project(cur, project_id)
 
 

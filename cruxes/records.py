@@ -57,6 +57,7 @@ class PersonRecord(Record):
     name: Name
     role: Role
     created_at: datetime
+    email: Annotated[str, Field(pattern=r"^[^@\sA-Z]+@[^@\sA-Z]+$", max_length=254)] | None
 
 
 class DialogueRecord(Record):
@@ -127,6 +128,7 @@ class CredenceRecord(Record):
     dialogue_id: Id | None
     outcome_id: Id | None
     created_at: datetime
+    entered_by: Id | None
 
 
 class ProjectRecord(Record):
@@ -163,6 +165,7 @@ class PredictionRecord(Record):
     if_negative: Probability
     note: str | None
     created_at: datetime
+    entered_by: Id | None
 
 
 class RunRecord(Record):
@@ -234,6 +237,16 @@ class NoteRecord(Record):
     person_id: Id | None
     body: Name
     created_at: datetime
+    entered_by: Id | None
+
+
+class ActivityRecord(Record):
+    id: Id
+    person_id: Id | None
+    action: Name
+    kind: Name
+    entity_id: Id | None
+    created_at: datetime
 
 
 class MigrationRecord(Record):
@@ -261,6 +274,7 @@ RECORDS: dict[str, type[Record]] = {
     "questions": QuestionRecord,
     "tag_events": TagEventRecord,
     "notes": NoteRecord,
+    "activity": ActivityRecord,
     "schema_migrations": MigrationRecord,
 }
 # A row's identity in its table (default: its id).
@@ -272,7 +286,10 @@ KEYS: dict[str, tuple[str, ...]] = {
     "outcome_evaluations": ("outcome_id", "prediction_id"),
     "schema_migrations": ("version",),
 }
-UNIQUE: dict[str, tuple[str, ...]] = {"people": ("name",), "questions": ("text",)}
+UNIQUE: dict[str, tuple[str, ...]] = {
+    "people": ("name", "email"),
+    "questions": ("text",),
+}
 # column → the table its value must be an id of.
 REFERENCES: dict[str, dict[str, str]] = {
     "turns": {"dialogue_id": "dialogues"},
@@ -288,10 +305,16 @@ REFERENCES: dict[str, dict[str, str]] = {
         "person_id": "people",
         "dialogue_id": "dialogues",
         "outcome_id": "outcomes",
+        "entered_by": "people",
     },
     "projects": {"mentor_id": "people", "assignee_id": "people"},
     "project_cruxes": {"project_id": "projects", "crux_id": "cruxes"},
-    "predictions": {"project_id": "projects", "crux_id": "cruxes", "person_id": "people"},
+    "predictions": {
+        "project_id": "projects",
+        "crux_id": "cruxes",
+        "person_id": "people",
+        "entered_by": "people",
+    },
     "runs": {"project_id": "projects"},
     "run_metrics": {"run_id": "runs"},
     "run_finals": {"run_id": "runs"},
@@ -302,7 +325,8 @@ REFERENCES: dict[str, dict[str, str]] = {
         "person_id": "people",
         "crux_id": "cruxes",
     },
-    "notes": {"person_id": "people"},
+    "notes": {"person_id": "people", "entered_by": "people"},
+    "activity": {"person_id": "people"},
 }
 # Tags and notes name their entity by kind.
 ENTITY_TABLES = {"crux": "cruxes", "project": "projects", "run": "runs"}
@@ -372,8 +396,9 @@ def check_rows(table: str, arrow: Any) -> None:
             found = pc.is_null(column) if not bad.is_valid else pc.equal(column, bad)
             raise _row_error(table, model, arrow, _first(found)) from None
     for key in (KEYS.get(table, ("id",)), *((c,) for c in UNIQUE.get(table, ()))):
-        counted = arrow.group_by(list(key)).aggregate([(key[0], "count", pc.CountOptions("all"))])
-        if counted.num_rows == arrow.num_rows:
+        keyed = arrow.filter(pc.is_valid(arrow.column(key[0])))  # unique yet empty: no email
+        counted = keyed.group_by(list(key)).aggregate([(key[0], "count", pc.CountOptions("all"))])
+        if counted.num_rows == keyed.num_rows:
             continue
         twice = counted.filter(pc.greater(counted.column(f"{key[0]}_count"), 1)).slice(0, 1)
         value = [twice.column(c)[0].as_py() for c in key]

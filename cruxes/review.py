@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cruxes import team
 from cruxes.beliefs import CruxIn, require_crux
 from cruxes.models import Candidate, Crux, Project, parse
 from cruxes.similarity import Index
@@ -52,6 +53,7 @@ def accept_candidate(
     statement: str | None = None,
     record_credence: bool = False,
     crux_ids: list[int] = (),
+    actor: str | int | None = None,
 ) -> Crux | Project:
     """Turn a pending candidate into a crux, or into a proposed project informing ``crux_ids``.
 
@@ -60,6 +62,8 @@ def accept_candidate(
     source (the speaker must map to a person).
     """
     with store.transaction() as cur:
+        me = team.acting(store, cur, actor)
+        me.require(team.Action.REVIEW)
         c = _pending(cur, candidate_id)
         text = parse(CruxIn, "statement", statement=statement or c.summary).statement
         if c.kind == "project":
@@ -69,6 +73,7 @@ def accept_candidate(
             for crux_id in crux_ids:
                 projects_table.link_crux(cur, row["id"], crux_id)
             dialogues_table.review_candidate(cur, c.id, "accepted", project_id=row["id"])
+            me.record(cur, team.Action.REVIEW, "project", row["id"])
             return Project(**row, crux_ids=sorted(set(crux_ids)))
         if crux_ids:
             raise InvalidInput(f"Candidate {c.id} is a crux; only a project links to cruxes.")
@@ -84,15 +89,23 @@ def accept_candidate(
         )
         dialogues_table.review_candidate(cur, c.id, "accepted", crux_id=row["id"])
         if record_credence:
-            _record_stated(cur, c, row["id"])
+            _record_stated(cur, me, c, row["id"])
+        me.record(cur, team.Action.REVIEW, "crux", row["id"])
         return Crux(**row)
 
 
 def merge_candidate(
-    store: Store, candidate_id: int, crux_id: int, *, record_credence: bool = False
+    store: Store,
+    candidate_id: int,
+    crux_id: int,
+    *,
+    record_credence: bool = False,
+    actor: str | int | None = None,
 ) -> Crux:
     """Record a pending crux candidate as another mention of an existing crux."""
     with store.transaction() as cur:
+        me = team.acting(store, cur, actor)
+        me.require(team.Action.REVIEW)
         c = _pending(cur, candidate_id)
         crux = require_crux(cur, crux_id)
         if c.kind != "crux":
@@ -101,14 +114,15 @@ def merge_candidate(
             )
         dialogues_table.review_candidate(cur, c.id, "merged", crux_id=crux.id)
         if record_credence:
-            _record_stated(cur, c, crux.id)
+            _record_stated(cur, me, c, crux.id)
+        me.record(cur, team.Action.REVIEW, "candidate", c.id)
         return crux
 
 
-def _record_stated(cur: Cursor, c: Candidate, crux_id: int) -> None:
+def _record_stated(cur: Cursor, me: team.Acting, c: Candidate, crux_id: int) -> None:
     if c.credence is None:
         raise InvalidInput(f"Candidate {c.id} states no credence to record.")
-    beliefs_table.insert_credence(
+    row = beliefs_table.insert_credence(
         cur,
         crux_id,
         _speaker_person(cur, c),
@@ -116,7 +130,9 @@ def _record_stated(cur: Cursor, c: Candidate, crux_id: int) -> None:
         source="dialogue",
         dialogue_id=c.dialogue_id,
         reason=f"Stated in dialogue {c.dialogue_id}: “{c.quote}”",
+        entered_by=me.id,
     )
+    me.record(cur, team.Action.REVIEW, "credence", row["id"])
 
 
 def _speaker_person(cur: Cursor, c: Candidate) -> int:
@@ -130,10 +146,15 @@ def _speaker_person(cur: Cursor, c: Candidate) -> int:
     )
 
 
-def reject_candidate(store: Store, candidate_id: int) -> Candidate:
+def reject_candidate(
+    store: Store, candidate_id: int, *, actor: str | int | None = None
+) -> Candidate:
     """Mark a pending candidate rejected (it stays listed as rejected)."""
     with store.transaction() as cur:
+        me = team.acting(store, cur, actor)
+        me.require(team.Action.REVIEW)
         _pending(cur, candidate_id)
+        me.record(cur, team.Action.REVIEW, "candidate", candidate_id)
         return Candidate(**dialogues_table.review_candidate(cur, candidate_id, "rejected"))
 
 

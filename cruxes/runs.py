@@ -23,10 +23,10 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import pyarrow as pa
 
-from cruxes import sweeps
+from cruxes import sweeps, team
 from cruxes.models import MAX_COMPARED, Comparison, RunPage, RunQuery, RunView, TagIn, parse
 from cruxes.people import resolve
-from cruxes.projects import freeze_for_run
+from cruxes.projects import freeze_for_run, require_project
 from db import runs as runs_table
 from db.errors import InvalidInput, NotFound
 from db.store import Cursor, Store
@@ -81,19 +81,21 @@ def start_run(
     device: str = "auto",
     executor: Executor | str | None = None,
     options: Sequence[str] | Mapping[str, Any] | None = None,
+    actor: str | int | None = None,
 ) -> RunView:
     """Validate the config, then in one unit of work freeze the project's predictions,
     create the run and hand it to its executor (nothing changes if the executor refuses).
 
     ``executor`` is an executor or its name (default: the home's, see
     ``experiments.executors``); ``options`` are its per-run options (SLURM's ``KEY=VALUE``).
+    In team mode a scholar may start runs only of projects assigned to them.
     """
     from experiments.registry import get_template
 
     template = get_template(template_name)
     config = template.parse_config(values)
     items = [(json.loads(config.model_dump_json()), seed)]
-    [run] = _launch(store, project_id, template.name, items, device, executor, options)
+    [run] = _launch(store, project_id, template.name, items, device, executor, options, actor)
     return run
 
 
@@ -108,6 +110,7 @@ def start_sweep(
     device: str = "auto",
     executor: Executor | str | None = None,
     options: Sequence[str] | Mapping[str, Any] | None = None,
+    actor: str | int | None = None,
 ) -> list[RunView]:
     """Start one run per point of ``grid`` (``KEY=V1,V2`` each; see ``cruxes.sweeps``).
 
@@ -118,7 +121,7 @@ def start_sweep(
 
     template = get_template(template_name)
     items = sweeps.configs(template, grid, values or {}, seed)
-    return _launch(store, project_id, template.name, items, device, executor, options)
+    return _launch(store, project_id, template.name, items, device, executor, options, actor)
 
 
 def _launch(
@@ -129,6 +132,7 @@ def _launch(
     device: str,
     executor: Executor | str | None,
     options: Sequence[str] | Mapping[str, Any] | None,
+    actor: str | int | None,
 ) -> list[RunView]:
     if device not in DEVICES:
         raise InvalidInput(f"Device must be one of {', '.join(DEVICES)}, not {device!r}.")
@@ -146,9 +150,17 @@ def _launch(
         items,
         device=device,
         executor=executor,
-        prepare=lambda cur: freeze_for_run(cur, project_id),
+        prepare=lambda cur: _prepare(store, cur, actor, project_id),
     )
     return [get_run(store, run_id) for run_id in run_ids]
+
+
+def _prepare(store: Store, cur: Cursor, actor: str | int | None, project_id: int) -> None:
+    """Inside the launch's transaction: may ``actor`` run this project? Then freeze it."""
+    me = team.acting(store, cur, actor)
+    me.require(team.Action.RUN, project=require_project(cur, project_id))
+    freeze_for_run(cur, project_id)
+    me.record(cur, team.Action.RUN, "project", project_id)
 
 
 def refresh(store: Store, run_ids: list[int] | None = None) -> dict[int, str]:
@@ -156,9 +168,21 @@ def refresh(store: Store, run_ids: list[int] | None = None) -> dict[int, str]:
     return lifecycle.refresh(store, run_ids)
 
 
-def cancel_run(store: Store, run_id: int) -> RunView:
-    """Stop a queued or running run (its worker too); it ends cancelled unless it finished first."""
+def cancel_run(store: Store, run_id: int, *, actor: str | int | None = None) -> RunView:
+    """Stop a queued or running run (its worker too); it ends cancelled unless it finished first.
+
+    In team mode a scholar may cancel runs only of projects assigned to them.
+    """
+    with store.cursor() as cur:
+        me = team.acting(store, cur, actor)
+        run = runs_table.get_run(cur, run_id)
+        if run is None:
+            raise NotFound(f"No run {run_id}; see `cruxlab run list`.")
+        project = require_project(cur, run["project_id"]) if run["project_id"] else None
+    me.require(team.Action.RUN, project=project)
     lifecycle.cancel(store, run_id)
+    with store.transaction() as cur:
+        me.record(cur, team.Action.RUN, "run", run_id)
     return get_run(store, run_id)
 
 

@@ -19,11 +19,17 @@ from experiments import lifecycle
 
 
 def open_store(home: str | os.PathLike | None = None, *, timeout: float | None = None) -> Store:
-    """The store for ``home`` (default ``$CRUXLAB_HOME``), migrated."""
+    """The store for ``home`` (default ``$CRUXLAB_HOME``), migrated.
+
+    A new home is private: its folder is 0700 and its database 0600.
+    """
     home_dir = paths.home(home)
-    home_dir.mkdir(parents=True, exist_ok=True)
+    new = not paths.db_file(home_dir).exists()
+    home_dir.mkdir(mode=paths.PRIVATE_DIR, parents=True, exist_ok=True)
     store = Store(paths.db_file(home_dir), timeout=timeout)
     migrate(store)
+    if new:
+        paths.db_file(home_dir).chmod(paths.PRIVATE_FILE)
     return store
 
 

@@ -4,10 +4,11 @@
 one module per table family holds its SQL beside the function that runs it:
 ``people``, ``dialogues`` (+ turns, speakers, candidates), ``beliefs`` (cruxes,
 questions, credences), ``projects`` (+ links, predictions), ``runs`` (+ metrics),
-``outcomes``, ``annotations`` (tags, notes); ``exchange`` moves whole tables.
+``outcomes``, ``annotations`` (tags, notes), ``activity`` (who wrote what);
+``exchange`` moves whole tables.
 """
 
-from db import annotations, beliefs, dialogues, exchange, outcomes, people, projects, runs
+from db import activity, annotations, beliefs, dialogues, exchange, outcomes, people, projects, runs
 from db.errors import Conflict, CruxlabError, InvalidInput, NotFound, StaleWrite, StoreBusy
 from db.migrations import migrate
 from db.store import Cursor, Store
@@ -21,6 +22,7 @@ __all__ = [
     "StaleWrite",
     "Store",
     "StoreBusy",
+    "activity",
     "annotations",
     "beliefs",
     "dialogues",

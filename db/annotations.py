@@ -37,20 +37,26 @@ def all_tags(cur: Cursor) -> list[str]:
 
 
 INSERT_NOTE = """
-INSERT INTO notes (kind, entity_id, person_id, body, created_at) VALUES (?, ?, ?, ?, ?)
-RETURNING *
+INSERT INTO notes (kind, entity_id, person_id, body, entered_by, created_at)
+VALUES (?, ?, ?, ?, ?, ?) RETURNING *
 """
 SELECT_NOTES = """
-SELECT n.*, p.name AS person_name FROM notes n LEFT JOIN people p ON p.id = n.person_id
+SELECT n.*, p.name AS person_name, e.name AS entered_by_name
+FROM notes n LEFT JOIN people p ON p.id = n.person_id LEFT JOIN people e ON e.id = n.entered_by
 WHERE n.kind = ? AND n.entity_id = ? ORDER BY n.id
 """
 
 
 def insert_note(
-    cur: Cursor, kind: str, entity_id: int, body: str, person_id: int | None
+    cur: Cursor,
+    kind: str,
+    entity_id: int,
+    body: str,
+    person_id: int | None,
+    entered_by: int | None = None,
 ) -> dict[str, Any]:
-    """Append a note to a project or run and return the row."""
-    return cur.one(INSERT_NOTE, [kind, entity_id, person_id, body, now()])
+    """Append a note (signed by ``person_id``, typed in by ``entered_by``) and return the row."""
+    return cur.one(INSERT_NOTE, [kind, entity_id, person_id, body, entered_by, now()])
 
 
 def list_notes(cur: Cursor, kind: str, entity_id: int) -> list[dict[str, Any]]:

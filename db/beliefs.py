@@ -62,13 +62,14 @@ def update_statement(
 
 INSERT_CREDENCE = """
 INSERT INTO credences (crux_id, person_id, value, reason, source, dialogue_id, outcome_id,
-                       created_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *
+                       entered_by, created_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *
 """
 SELECT_HISTORY = """
-SELECT c.*, p.name AS person_name, o.run_id AS run_id
+SELECT c.*, p.name AS person_name, e.name AS entered_by_name, o.run_id AS run_id
 FROM credences c
 JOIN people p ON p.id = c.person_id
+LEFT JOIN people e ON e.id = c.entered_by
 LEFT JOIN outcomes o ON o.id = c.outcome_id
 WHERE ? IS NULL OR c.crux_id = ?
 ORDER BY c.id
@@ -97,9 +98,10 @@ def insert_credence(
     source: str = "manual",
     dialogue_id: int | None = None,
     outcome_id: int | None = None,
+    entered_by: int | None = None,
 ) -> dict[str, Any]:
-    """Append one credence row and return it."""
-    params = [crux_id, person_id, value, reason, source, dialogue_id, outcome_id, now()]
+    """Append one credence row (about ``person_id``, typed in by ``entered_by``) and return it."""
+    params = [crux_id, person_id, value, reason, source, dialogue_id, outcome_id, entered_by, now()]
     return cur.one(INSERT_CREDENCE, params)
 
 

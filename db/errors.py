@@ -29,8 +29,12 @@ class StoreBusy(CruxlabError):
     """Another process held the database for longer than the lock timeout."""
 
 
+class NotAllowed(CruxlabError):
+    """In team mode, the acting person's role does not allow this write (or nobody is named)."""
+
+
 # Every error type a person can cause, by name: how the owner's answers carry them.
 ERRORS: dict[str, type[CruxlabError]] = {
     cls.__name__: cls
-    for cls in (CruxlabError, InvalidInput, NotFound, Conflict, StaleWrite, StoreBusy)
+    for cls in (CruxlabError, InvalidInput, NotFound, Conflict, StaleWrite, StoreBusy, NotAllowed)
 }

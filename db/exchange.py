@@ -46,9 +46,16 @@ def row_counts(cur: Cursor) -> dict[str, int]:
     return {t: counts[t] for t in names}
 
 
-def export_table(cur: Cursor, table: str, path: Path) -> None:
-    """Write one table to a Parquet file."""
-    cur.execute(f"COPY {_known(cur, table)} TO ? (FORMAT parquet)", [str(path)])
+def export_table(cur: Cursor, table: str, path: Path, skip_ids: list[int] = ()) -> None:
+    """Write one table to a Parquet file, leaving out the rows whose id is in ``skip_ids``."""
+    if not skip_ids:
+        cur.execute(f"COPY {_known(cur, table)} TO ? (FORMAT parquet)", [str(path)])
+        return
+    cur.execute(
+        f"COPY (SELECT * FROM {_known(cur, table)} WHERE NOT list_contains(?::BIGINT[], id)) "
+        "TO ? (FORMAT parquet)",
+        [list(skip_ids), str(path)],
+    )
 
 
 SELECT_COLUMNS = """

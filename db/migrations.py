@@ -397,3 +397,29 @@ def run_lifecycle(cur: Cursor) -> None:
         INSERT INTO run_finals
         SELECT run_id, name, max(step), arg_max(value, step) FROM run_metrics
         GROUP BY run_id, name ORDER BY run_id, name""")
+
+
+# Migrations 40–49: team mode (issue 13).
+@migration(40)
+def sign_in_emails(cur: Cursor) -> None:
+    # The email a person signs in with (lower case); NULL: no sign-in yet.
+    cur.execute("ALTER TABLE people ADD COLUMN email VARCHAR")
+    cur.execute("CREATE UNIQUE INDEX people_email ON people (email)")
+
+
+@migration(41)
+def who_entered_what(cur: Cursor) -> None:
+    # Who typed a row in, beside whom it is about (person_id); NULL: single-user use.
+    for table in ("credences", "predictions", "notes"):
+        cur.execute(f"ALTER TABLE {table} ADD COLUMN entered_by BIGINT")
+    # Every write, by whom: the action, and the kind and id of what it wrote.
+    cur.execute("CREATE SEQUENCE activity_id START 1")
+    cur.execute("""
+        CREATE TABLE activity (
+            id BIGINT PRIMARY KEY DEFAULT nextval('activity_id'),
+            person_id BIGINT,
+            action VARCHAR NOT NULL,
+            kind VARCHAR NOT NULL,
+            entity_id BIGINT,
+            created_at TIMESTAMP NOT NULL
+        )""")

@@ -4,6 +4,9 @@ import os
 from pathlib import Path
 
 DB_FILENAME = "cruxlab.duckdb"
+# A home holds everyone's beliefs and runs: only its owner may read it.
+PRIVATE_DIR = 0o700
+PRIVATE_FILE = 0o600
 
 
 def home(path: str | os.PathLike | None = None) -> Path:

@@ -1,14 +1,17 @@
-"""The ``people`` table: mentors and scholars."""
+"""The ``people`` table: mentors and scholars, and the email each signs in with."""
 
 from typing import Any
 
 from db.store import Cursor
 from db.util import now
 
-INSERT_PERSON = "INSERT INTO people (name, role, created_at) VALUES (?, ?, ?) RETURNING *"
+INSERT_PERSON = "INSERT INTO people (name, role, email, created_at) VALUES (?, ?, ?, ?) RETURNING *"
 SELECT_PEOPLE = "SELECT * FROM people ORDER BY id"
+SELECT_ANYONE = "SELECT EXISTS (SELECT 1 FROM people)"
 SELECT_PERSON_BY_ID = "SELECT * FROM people WHERE id = ?"
 SELECT_PERSON_BY_NAME = "SELECT * FROM people WHERE lower(name) = lower(?)"
+SELECT_PERSON_BY_EMAIL = "SELECT * FROM people WHERE email = lower(?)"
+UPDATE_EMAIL = "UPDATE people SET email = lower(?) WHERE id = ? RETURNING *"
 SELECT_PEOPLE_BY_NAMES = """
 SELECT * FROM people WHERE lower(name) IN (SELECT lower(unnest(?::VARCHAR[]))) ORDER BY id
 """
@@ -18,14 +21,19 @@ INSERT INTO people (name, role, created_at) SELECT unnest(?::VARCHAR[]), ?, ? RE
 """
 
 
-def insert_person(cur: Cursor, name: str, role: str) -> dict[str, Any]:
+def insert_person(cur: Cursor, name: str, role: str, email: str | None = None) -> dict[str, Any]:
     """Insert a person and return the row."""
-    return cur.one(INSERT_PERSON, [name, role, now()])
+    return cur.one(INSERT_PERSON, [name, role, email, now()])
 
 
 def list_people(cur: Cursor) -> list[dict[str, Any]]:
     """Every person, oldest first."""
     return cur.all(SELECT_PEOPLE)
+
+
+def anyone(cur: Cursor) -> bool:
+    """Whether any person has been added."""
+    return bool(cur.scalar(SELECT_ANYONE))
 
 
 def get_person(cur: Cursor, person_id: int) -> dict[str, Any] | None:
@@ -36,6 +44,16 @@ def get_person(cur: Cursor, person_id: int) -> dict[str, Any] | None:
 def find_person(cur: Cursor, name: str) -> dict[str, Any] | None:
     """One person by name, case-insensitively."""
     return cur.one(SELECT_PERSON_BY_NAME, [name])
+
+
+def find_by_email(cur: Cursor, email: str) -> dict[str, Any] | None:
+    """The person who signs in with this email (case-insensitively), if any."""
+    return cur.one(SELECT_PERSON_BY_EMAIL, [email])
+
+
+def set_email(cur: Cursor, person_id: int, email: str | None) -> dict[str, Any]:
+    """Change (or clear, with None) a person's sign-in email; the updated row."""
+    return cur.one(UPDATE_EMAIL, [email, person_id])
 
 
 def find_people(cur: Cursor, names: list[str]) -> list[dict[str, Any]]:

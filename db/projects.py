@@ -107,14 +107,15 @@ def projects_for_crux(cur: Cursor, crux_id: int) -> list[dict[str, Any]]:
 
 INSERT_PREDICTION = """
 INSERT INTO predictions (project_id, crux_id, person_id, metric, op, threshold, p_positive,
-                         if_positive, if_negative, note, created_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *
+                         if_positive, if_negative, note, entered_by, created_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *
 """
 SELECT_PREDICTIONS = """
-SELECT pr.*, p.name AS person_name,
+SELECT pr.*, p.name AS person_name, e.name AS entered_by_name,
        row_number() OVER (PARTITION BY pr.crux_id, pr.person_id ORDER BY pr.id DESC) = 1
            AS is_current
 FROM predictions pr JOIN people p ON p.id = pr.person_id
+LEFT JOIN people e ON e.id = pr.entered_by
 WHERE pr.project_id = ?
 ORDER BY pr.id
 """
@@ -133,6 +134,7 @@ def insert_prediction(cur: Cursor, project_id: int, p: dict[str, Any]) -> dict[s
         p["if_positive"],
         p["if_negative"],
         p.get("note"),
+        p.get("entered_by"),
         now(),
     ]
     return cur.one(INSERT_PREDICTION, params)

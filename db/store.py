@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 from db.errors import StoreBusy
+from db.paths import PRIVATE_DIR
 
 DEFAULT_TIMEOUT_S = 10.0
 # DuckDB's lock conflict: "Could not set lock on file …: Conflicting lock is held in
@@ -131,7 +132,7 @@ class Store:
         return self.path.with_name(self.path.name + HOLDER_SUFFIX)
 
     def _open(self) -> duckdb.DuckDBPyConnection:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.parent.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
         deadline = time.monotonic() + self.timeout
         delay = 0.02
         seen: dict[int, float] = {}  # holder pid → seconds we waited on it

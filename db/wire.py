@@ -7,6 +7,12 @@ machine (CLI commands, run workers) send it requests instead of opening the
 file. This module is only the transport: it knows nothing of the operations
 (see ``cruxes.api``) and imports no duckdb.
 
+Who may send: the socket is readable and writable by its owner's OS account only
+(``0600``; a long home's socket lies in a private ``0700`` temporary folder), the
+same account that may open the database file itself. The owner therefore trusts a
+request's word for who is acting exactly as far as an embedded command trusts
+``--as``; sign-in (the app's) is what authenticates people.
+
 A request either never reached the owner (``OwnerUnavailable``: the caller may
 do the work itself) or did (then its answer, or ``OwnerLost`` if the owner
 stopped before answering: the caller must not guess whether it took effect).
@@ -15,7 +21,6 @@ stopped before answering: the caller must not guess whether it took effect).
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import http.client
 import json
 import os
@@ -197,13 +202,11 @@ class Listener:
         with contextlib.suppress(FileNotFoundError):
             link.unlink()  # a stale socket left by an owner that was killed
         path = link
-        if len(str(link)) > MAX_SOCKET_PATH:
-            digest = hashlib.sha1(str(home).encode()).hexdigest()[:16]
-            path = Path(tempfile.gettempdir()) / f"cruxlab-{digest}.sock"
-            with contextlib.suppress(FileNotFoundError):
-                path.unlink()
+        if len(str(link)) > MAX_SOCKET_PATH:  # in a new folder only this account may enter
+            path = Path(tempfile.mkdtemp(prefix="cruxlab-")) / SOCKET_NAME
         self.path = path
         self.server = _Server(str(path), handle)
+        path.chmod(0o600)  # only this account may connect (as only it may open the database)
         if path != link:
             link.symlink_to(path)
         self.info = {"pid": os.getpid(), "command": command, "since": time.time()}
@@ -231,6 +234,9 @@ class Listener:
         for path in {self.path, socket_path(self.home)}:
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
+        if self.path != socket_path(self.home):
+            with contextlib.suppress(OSError):
+                self.path.parent.rmdir()
         with contextlib.suppress(OSError, ValueError):
             if json.loads(info_path(self.home).read_text()).get("pid") == os.getpid():
                 info_path(self.home).unlink()

@@ -17,7 +17,7 @@ def _now() -> datetime:
 
 
 def history_frame(detail: CruxDetail) -> pd.DataFrame:
-    """A crux's credence history as rows: time, person, value, source, cause."""
+    """A crux's credence history as rows: time, person, value, source, cause, entered by."""
     return pd.DataFrame(
         [
             {
@@ -26,6 +26,7 @@ def history_frame(detail: CruxDetail) -> pd.DataFrame:
                 "value": h.value,
                 "source": h.source,
                 "cause": h.cause,
+                "entered by": h.entered_by_name,
             }
             for h in detail.history
         ]

@@ -1,5 +1,10 @@
 """What every page shares: the store, who is using the app, and how errors and results show.
 
+Who is using the app: in single-user use, the person picked in the sidebar; in team
+mode, the signed-in person (``sign_in``), with no way to pick anyone else. Either
+way ``current_person()`` names them and every write passes it as the domain's
+``actor``, so the domain records it and, in team mode, checks their role.
+
 Pages import this as ``from app.app_pages import common`` (the installed package),
 read their widgets, call one domain function inside ``common.errors()``, and render.
 """
@@ -14,11 +19,12 @@ from contextlib import contextmanager
 import streamlit as st
 
 from app.app_pages import PAGES
-from cruxes import annotations, owner, people
+from cruxes import annotations, owner, people, team
 from cruxes.errors import CruxlabError
-from cruxes.models import Person, TagIn
+from cruxes.models import Person, PersonIn, TagIn
 
 PERSON_KEY = "person"
+ME_KEY = "_cruxlab_signed_in"
 NEW_PERSON_KEY = "_cruxlab_new_person"
 FLASH_KEY = "_cruxlab_flash"
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|$~])")
@@ -71,8 +77,78 @@ def plain(text: str | None) -> str:
 
 
 def current_person() -> str | None:
-    """The name picked in the sidebar's "who you are", if any."""
+    """Who is using the app: the signed-in person in team mode, else the sidebar's pick."""
     return st.session_state.get(PERSON_KEY)
+
+
+def team_mode() -> bool:
+    """Whether this home is shared by a team (sign-in required, roles enforced)."""
+    return team.enabled_for(get_store())
+
+
+def _auth_configured() -> bool:
+    try:
+        return "auth" in st.secrets
+    except (FileNotFoundError, KeyError, ValueError):  # no secrets file at all
+        return False
+
+
+def sign_in() -> bool:
+    """In team mode, make sure the user has signed in as a person of this home: show the
+    sign-in page, or who can add them, and return False until they have. Single-user: True."""
+    store = get_store()
+    if not team.enabled_for(store):
+        return True
+    st.session_state.pop(ME_KEY, None)
+    if not _auth_configured():
+        st.error(
+            "This cruxlab is in team mode but has no sign-in provider: add an [auth] section "
+            "to .streamlit/secrets.toml (see “Team mode” in the README).",
+            icon="⚠️",
+        )
+        return False
+    if not st.user.get("is_logged_in"):
+        st.title("cruxlab")
+        st.write("This cruxlab is shared by a team: sign in to see and change its agenda.")
+        st.button("Sign in", type="primary", on_click=st.login)
+        return False
+    email = str(st.user.get("email") or "")
+    me = people.find_by_email(store, email) if email else None
+    if me is None:
+        not_a_member(email, [p.name for p in people.list_people(store) if p.role == "mentor"])
+        return False
+    st.session_state[ME_KEY] = me
+    st.session_state[PERSON_KEY] = me.name
+    return True
+
+
+def not_a_member(email: str, mentors: list[str]) -> None:
+    """The page a signed-in user sees when no person of this home signs in with their email."""
+    st.title("You are not on this team yet")
+    shown = plain(email) if email else "an account that gives no email"
+    st.write(f"You signed in as **{shown}**, but nobody in this cruxlab signs in with it.")
+    if mentors:
+        st.write(f"Ask a mentor to add you: {', '.join(mentors)}. They run:")
+    else:
+        st.write("It has no mentors yet: whoever runs its server adds the first one, with:")
+    role = "scholar" if mentors else "mentor"
+    st.code(
+        f"cruxlab person add YOUR-NAME --role {role} --email {email or 'EMAIL'}\n"
+        f"# or, for someone already in cruxlab:\ncruxlab person email YOUR-NAME {email or 'EMAIL'}",
+        language="bash",
+    )
+    st.button("Sign out", on_click=st.logout)
+
+
+def signed_in() -> Person | None:
+    """The signed-in person (team mode), else None."""
+    return st.session_state.get(ME_KEY)
+
+
+def may(action: team.Action, about: Person) -> bool:
+    """Whether the person using the app may do ``action`` as ``about`` (always, single-user)."""
+    me = signed_in()
+    return me is None or team.refusal(me, action, about=about) is None
 
 
 def index_of(options: Sequence[object], value: object, default: int | None = 0) -> int | None:
@@ -84,15 +160,33 @@ def index_of(options: Sequence[object], value: object, default: int | None = 0) 
 
 
 def person_select(
-    label: str, everyone: Sequence[Person], *, key: str, role: str | None = None
+    label: str,
+    everyone: Sequence[Person],
+    *,
+    key: str,
+    role: str | None = None,
+    action: team.Action | None = None,
 ) -> str | None:
-    """A selectbox of people's names that defaults to the current person."""
-    names = [p.name for p in everyone if role is None or p.role == role]
+    """A selectbox of people's names that defaults to the current person; with an ``action``,
+    only those the current person may do it as (in team mode a scholar: themselves)."""
+    names = [
+        p.name
+        for p in everyone
+        if (role is None or p.role == role) and (action is None or may(action, p))
+    ]
     return st.selectbox(label, names, index=index_of(names, current_person()), key=key)
 
 
 def sidebar() -> None:
-    """The sidebar: pick who you are, or add a person."""
+    """The sidebar: who you are (signed in, or picked) and a form to add a person."""
+    me = signed_in()
+    if me is not None:
+        with st.sidebar:
+            st.markdown(f"Signed in as **{plain(me.name)}** ({me.role})")
+            st.button("Sign out", on_click=st.logout)
+            if me.role == "mentor":
+                add_person_form(expanded=False)
+        return
     everyone: list[Person] = []
     with st.sidebar:
         with errors():
@@ -116,19 +210,32 @@ def sidebar() -> None:
                 "No people yet: add yourself below, or import a dialogue with "
                 "“add speakers as people”."
             )
-        with (
-            st.expander("Add a person", expanded=not names),
-            st.form("add_person", clear_on_submit=True),
-        ):
-            name = st.text_input(
-                "Name", help="How the person is called in dialogues.", key="new_person_name"
-            )
-            role = st.selectbox("Role", ["mentor", "scholar"], key="new_person_role")
-            if st.form_submit_button("Add person"):
-                with errors():
-                    person = people.add_person(get_store(), name, role)
+        add_person_form(expanded=not names)
+
+
+def add_person_form(*, expanded: bool) -> None:
+    """A form to add a person (in team mode, shown to mentors)."""
+    with (
+        st.expander("Add a person", expanded=expanded),
+        st.form("add_person", clear_on_submit=True),
+    ):
+        name = st.text_input(
+            "Name", help="How the person is called in dialogues.", key="new_person_name"
+        )
+        role = st.selectbox("Role", ["mentor", "scholar"], key="new_person_role")
+        email = st.text_input(
+            "Sign-in email (optional)",
+            key="new_person_email",
+            help=PersonIn.model_fields["email"].description,
+        )
+        if st.form_submit_button("Add person"):
+            with errors():
+                person = people.add_person(
+                    get_store(), name, role, email=email, actor=current_person()
+                )
+                if signed_in() is None:
                     st.session_state[NEW_PERSON_KEY] = person.name
-                    done(f"Added {person.role} {person.name}.")
+                done(f"Added {person.role} {person.name}.")
 
 
 def _role(everyone: Sequence[Person], name: str) -> str:
@@ -174,9 +281,11 @@ def tags_editor(kind: str, entity_id: int) -> None:
         if st.form_submit_button("Save tags"):
             with errors():
                 if new.strip():
-                    tags = annotations.add_tag(store, kind, entity_id, new)
+                    tags = annotations.add_tag(store, kind, entity_id, new, actor=current_person())
                 if gone:
-                    tags = annotations.remove_tag(store, kind, entity_id, gone)
+                    tags = annotations.remove_tag(
+                        store, kind, entity_id, gone, actor=current_person()
+                    )
                 done(f"Tags of {kind} {entity_id}: {', '.join(tags) or 'none'}.")
 
 
@@ -186,7 +295,10 @@ def notes_section(kind: str, entity_id: int) -> None:
     st.markdown("**Notes**")
     for note in annotations.list_notes(store, kind, entity_id):
         with st.container(border=True):
-            st.caption(f"{note.person_name or 'unsigned'} · {note.created_at:%Y-%m-%d %H:%M} UTC")
+            st.caption(
+                f"{note.person_name or 'unsigned'}{note.entered_for} · "
+                f"{note.created_at:%Y-%m-%d %H:%M} UTC"
+            )
             st.markdown(note.body)
     with st.form(f"note_{kind}", clear_on_submit=True):
         body = st.text_area(
@@ -196,5 +308,5 @@ def notes_section(kind: str, entity_id: int) -> None:
         )
         if st.form_submit_button("Add note"):
             with errors():
-                note = annotations.add_note(store, kind, entity_id, body, person=current_person())
+                note = annotations.add_note(store, kind, entity_id, body, actor=current_person())
                 done(f"Added note {note.id} to {kind} {entity_id}.")

@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from app.app_pages import charts, common
-from cruxes import beliefs, people, questions
+from cruxes import beliefs, people, questions, team
 from cruxes.models import CruxDetail
 
 
@@ -15,7 +15,9 @@ def add_crux_section() -> None:
         )
         if st.form_submit_button("Add crux"):
             with common.errors():
-                crux = beliefs.add_crux(common.get_store(), statement)
+                crux = beliefs.add_crux(
+                    common.get_store(), statement, actor=common.current_person()
+                )
                 common.choose("crux", crux.id)
                 common.done(f"Added crux {crux.id}.")
 
@@ -49,7 +51,9 @@ def add_credence_form(crux_id: int) -> None:
         st.subheader("Add your credence")
         if not everyone:
             st.info("Add a person in the sidebar first.")
-        person = common.person_select("Person", everyone, key="credence_person")
+        person = common.person_select(
+            "Person", everyone, key="credence_person", action=team.Action.RECORD_CREDENCE
+        )
         value = st.text_input(
             "Credence",
             placeholder="0.6 or 60%",
@@ -60,7 +64,12 @@ def add_credence_form(crux_id: int) -> None:
         if st.form_submit_button("Record credence", type="primary"):
             with common.errors():
                 c = beliefs.add_credence(
-                    common.get_store(), crux_id, person or "", value, reason=reason
+                    common.get_store(),
+                    crux_id,
+                    person or "",
+                    value,
+                    reason=reason,
+                    actor=common.current_person(),
                 )
                 common.done(
                     f"Recorded {c.person_name}'s credence {c.value:.2f} in crux {c.crux_id}."
@@ -94,7 +103,13 @@ def reword_section(detail: CruxDetail) -> None:
         statement = st.text_area("Statement", value=crux.statement)
         if st.form_submit_button("Save wording"):
             with common.errors():
-                edited = beliefs.edit_crux(common.get_store(), crux.id, statement, crux.version)
+                edited = beliefs.edit_crux(
+                    common.get_store(),
+                    crux.id,
+                    statement,
+                    crux.version,
+                    actor=common.current_person(),
+                )
                 common.done(f"Crux {edited.id} is now at version {edited.version}.")
 
 
@@ -113,7 +128,11 @@ def question_section(detail: CruxDetail) -> None:
         if st.form_submit_button("Move under this question"):
             with common.errors():
                 moved = questions.set_question(
-                    common.get_store(), crux.id, question_id, expected_version=crux.version
+                    common.get_store(),
+                    crux.id,
+                    question_id,
+                    expected_version=crux.version,
+                    actor=common.current_person(),
                 )
                 common.done(f"Crux {moved.id} now sits under “{texts[question_id]}”.")
 

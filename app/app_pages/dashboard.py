@@ -126,7 +126,7 @@ def add_question_section() -> None:
         text = st.text_input("Question", key="question_text", help="Cruxes can sit under it.")
         if st.form_submit_button("Add question"):
             with common.errors():
-                q = questions.add_question(common.get_store(), text)
+                q = questions.add_question(common.get_store(), text, actor=common.current_person())
                 common.done(f"Added question {q.id}; move cruxes under it on the Cruxes page.")
 
 

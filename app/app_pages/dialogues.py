@@ -76,6 +76,7 @@ def _import(text: str, title: str, add_speakers: bool, fmt: str, speaker: str) -
         add_speakers=add_speakers,
         fmt=fmt,
         speaker=speaker or None,
+        actor=common.current_person(),
     )
     d = result.dialogue
     common.choose("dialogue", d.id)
@@ -135,16 +136,18 @@ def speakers_section(d) -> None:
             store = common.get_store()
             if rename_col.form_submit_button("Rename"):
                 with common.errors():
-                    dialogues.rename_speaker(store, d.id, label, new)
+                    dialogues.rename_speaker(store, d.id, label, new, actor=common.current_person())
                     common.done(f"Renamed {label} to {new.strip()!r}.")
             if merge_col.form_submit_button("Merge"):
                 with common.errors():
-                    dialogues.merge_speakers(store, d.id, label, new.strip())
+                    dialogues.merge_speakers(
+                        store, d.id, label, new.strip(), actor=common.current_person()
+                    )
                     common.done(f"Merged {label} into {new.strip()!r}.")
             if map_col.form_submit_button("Map to person"):
                 with common.errors():
                     who = None if person == "(nobody)" else person
-                    dialogues.map_speaker(store, d.id, label, who)
+                    dialogues.map_speaker(store, d.id, label, who, actor=common.current_person())
                     common.done(f"{label} is now {who or 'nobody'}.")
 
 
@@ -213,16 +216,23 @@ def candidate_form(c: Candidate, similar, cruxes: dict[int, str]) -> None:
     if accept:
         with common.errors():
             made = review.accept_candidate(
-                store, c.id, statement=statement, record_credence=record, crux_ids=links
+                store,
+                c.id,
+                statement=statement,
+                record_credence=record,
+                crux_ids=links,
+                actor=common.current_person(),
             )
             common.done(f"Accepted candidate {c.id} as {c.kind} {made.id}.")
     if merge:
         with common.errors():
-            crux = review.merge_candidate(store, c.id, merge_into, record_credence=record)
+            crux = review.merge_candidate(
+                store, c.id, merge_into, record_credence=record, actor=common.current_person()
+            )
             common.done(f"Merged candidate {c.id} into crux {crux.id}.")
     if reject:
         with common.errors():
-            review.reject_candidate(store, c.id)
+            review.reject_candidate(store, c.id, actor=common.current_person())
             common.done(f"Rejected candidate {c.id}.")
 
 

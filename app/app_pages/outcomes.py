@@ -33,7 +33,9 @@ def record_section() -> None:
         note = st.text_input("Note (optional)", help="What you make of it.", key="outcome_note")
         if st.form_submit_button("Check against predictions", type="primary"):
             with common.errors():
-                o = outcomes.record_outcome(store, project_id, run_id, note=note or None)
+                o = outcomes.record_outcome(
+                    store, project_id, run_id, note=note or None, actor=common.current_person()
+                )
                 common.done(
                     f"Recorded outcome {o.id} for run {o.run_id}: "
                     f"{len(o.evaluations)} predictions checked."
@@ -84,7 +86,9 @@ def outcome_card(o: Outcome) -> None:
 
 def apply(outcome_id: int, person: str | None) -> None:
     with common.errors():
-        created = outcomes.apply_update(common.get_store(), outcome_id, person=person)
+        created = outcomes.apply_update(
+            common.get_store(), outcome_id, person=person, actor=common.current_person()
+        )
         moved = "; ".join(f"{c.person_name} → {c.value:.2f} on crux {c.crux_id}" for c in created)
         common.done(f"Applied outcome {outcome_id}: {moved}.")
 

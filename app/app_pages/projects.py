@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from app.app_pages import common
-from cruxes import beliefs, board, people, predictions, projects, runs
+from cruxes import beliefs, board, people, predictions, projects, runs, team
 from cruxes.models import (
     OPS,
     PROJECT_STATUSES,
@@ -53,6 +53,7 @@ def create_section(statements: dict[int, str], everyone: list[Person]) -> None:
                     effort_days=effort,
                     due_date=due,
                     blind_predictions=blind,
+                    actor=common.current_person(),
                 )
                 common.choose("project", p.id)
                 common.done(f"Added project {p.id} ({p.status}).")
@@ -94,6 +95,7 @@ def plan_section(p: Project) -> None:
                     due_date=due,
                     blind_predictions=blind,
                     expected_version=p.version,
+                    actor=common.current_person(),
                 )
                 common.done(f"Saved the plan of project {updated.id}.")
 
@@ -124,7 +126,11 @@ def manage_section(p: Project, statements: dict[int, str], everyone: list[Person
         if st.form_submit_button("Assign", disabled=scholar is None):
             with common.errors():
                 updated = projects.assign(
-                    common.get_store(), p.id, scholar or "", expected_version=p.version
+                    common.get_store(),
+                    p.id,
+                    scholar or "",
+                    expected_version=p.version,
+                    actor=common.current_person(),
                 )
                 common.done(f"Project {updated.id} assigned to {updated.assignee_name}.")
     with status_col, st.form("status"):
@@ -137,7 +143,11 @@ def manage_section(p: Project, statements: dict[int, str], everyone: list[Person
         if st.form_submit_button("Set status"):
             with common.errors():
                 updated = projects.set_status(
-                    common.get_store(), p.id, status, expected_version=p.version
+                    common.get_store(),
+                    p.id,
+                    status,
+                    expected_version=p.version,
+                    actor=common.current_person(),
                 )
                 common.done(f"Project {updated.id} is {updated.status}.")
     with link_col, st.form("link"):
@@ -147,7 +157,9 @@ def manage_section(p: Project, statements: dict[int, str], everyone: list[Person
         )
         if st.form_submit_button("Link crux", disabled=not unlinked):
             with common.errors():
-                updated = projects.link_crux(common.get_store(), p.id, crux_id)
+                updated = projects.link_crux(
+                    common.get_store(), p.id, crux_id, actor=common.current_person()
+                )
                 common.done(f"Project {updated.id} informs cruxes {updated.crux_ids}.")
 
 
@@ -263,7 +275,9 @@ def add_prediction_form(p: Project, statements: dict[int, str], everyone: list[P
             key="prediction_crux",
             format_func=lambda i: f"{i} · {statements[i]}",
         )
-        person = common.person_select("Person", everyone, key="prediction_person")
+        person = common.person_select(
+            "Person", everyone, key="prediction_person", action=team.Action.PREDICT
+        )
         metric_col, op_col, threshold_col = st.columns([3, 1, 1])
         metric = metric_col.selectbox(
             "Metric that decides the result",
@@ -318,6 +332,7 @@ def add_prediction_form(p: Project, statements: dict[int, str], everyone: list[P
                     if_positive=if_positive,
                     if_negative=if_negative,
                     note=note or None,
+                    actor=common.current_person(),
                 )
                 common.done(
                     f"Prediction {pred.id} recorded: {check_line(check)}",

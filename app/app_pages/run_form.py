@@ -134,6 +134,7 @@ def start_section() -> None:
                     device=device,
                     executor=executor,
                     options=[line for line in slurm_options.splitlines() if line.strip()],
+                    actor=common.current_person(),
                 )
                 common.choose("run", run.id)
                 common.done(

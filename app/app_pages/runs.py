@@ -194,7 +194,7 @@ def run_detail(run: RunView) -> None:
         st.progress(min(max(run.progress, 0.0), 1.0), text=run.message or run.status)
         if st.button("Cancel run", key="cancel_run"):
             with common.errors():
-                ended = runs.cancel_run(store, run.id)
+                ended = runs.cancel_run(store, run.id, actor=common.current_person())
                 common.done(f"Run {run.id} is {ended.status}.")
     if run.status == "failed":
         st.error(f"Run {run.id} failed: {run.error or 'see the log below.'}")

@@ -27,10 +27,12 @@ from app.cli import (  # noqa: F401
     scoring,
     board,
     exchange,
+    team,
 )
 
 # isort: on
-from app.cli.common import app
+from app.cli.common import app, hoist_identity
+from cruxes import api
 from cruxes.errors import CruxlabError
 
 __all__ = ["app", "main"]
@@ -39,8 +41,10 @@ __all__ = ["app", "main"]
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: one line on stderr and exit 2 for errors a person can fix."""
     command = typer.main.get_command(app)
+    args = hoist_identity(sys.argv[1:] if argv is None else list(argv))
     try:
-        code = command.main(args=argv, prog_name="cruxlab", standalone_mode=False)
+        with api.acting(None):  # whom this call of main acts for is its own --as
+            code = command.main(args=args, prog_name="cruxlab", standalone_mode=False)
     except CruxlabError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(2)

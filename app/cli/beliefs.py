@@ -45,7 +45,7 @@ def crux_show(crux_id: int, as_json: bool = JsonOpt) -> None:
     )
     lines += [
         f"  {h.created_at:%Y-%m-%d %H:%M}  {h.person_name:<12} {h.value:.2f}  "
-        f"[{h.source}] {h.cause}"
+        f"[{h.source}] {h.cause}{h.entered_for}"
         for h in d.history
     ]
     emit(as_json, d, "\n".join(lines))

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import typer
 
-from app.cli.common import AsOpt, DateOpt, JsonOpt, app
+from app.cli.common import DateOpt, JsonOpt, app
 from app.cli.render import emit, pct
 from cruxes import dashboard
 from cruxes.api import call
@@ -59,12 +59,11 @@ def _forecast_line(f: CruxForecast) -> str:
 
 @app.command("disagreement")
 def disagreement_cmd(
-    viewer: str = AsOpt,
     limit: int = typer.Option(None, "--limit", help="Only the N widest disagreements."),
     as_json: bool = JsonOpt,
 ) -> None:
     """The cruxes people differ on most, with the projects that would bring them closer."""
-    rows = call(dashboard.disagreement, viewer=viewer, limit=limit)
+    rows = call(dashboard.disagreement, limit=limit)
     lines = []
     for d in rows:
         held = ", ".join(f"{k} {v:.2f}" for k, v in d.positions.items())
@@ -77,13 +76,12 @@ def disagreement_cmd(
 
 @app.command("next")
 def next_cmd(
-    viewer: str = AsOpt,
     every: bool = typer.Option(False, "--all", help="Rank projects in every status."),
     as_json: bool = JsonOpt,
 ) -> None:
     """Rank projects not yet started by the expected update their predictions imply."""
     statuses = PROJECT_STATUSES if every else dashboard.UNSTARTED
-    rows = call(dashboard.next_projects, viewer=viewer, statuses=statuses)
+    rows = call(dashboard.next_projects, statuses=statuses)
     lines = []
     for v in rows:
         effort = "—" if v.effort_days is None else f"{v.effort_days:g} d"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from app.cli.common import AsOpt, JsonOpt, sub
+from app.cli.common import JsonOpt, sub
 from app.cli.render import check_line, emit
 from cruxes import predictions
 from cruxes.api import call
@@ -45,9 +45,9 @@ def prediction_add(
 
 
 @prediction_app.command("list")
-def prediction_list(project_id: int, viewer: str = AsOpt, as_json: bool = JsonOpt) -> None:
-    """List a project's current predictions (those you may see)."""
-    rows = call(predictions.list_predictions, project_id, viewer=viewer)
+def prediction_list(project_id: int, as_json: bool = JsonOpt) -> None:
+    """List a project's current predictions (those you, --as, may see)."""
+    rows = call(predictions.list_predictions, project_id)
     emit(
         as_json,
         rows,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from app.cli.common import AsOpt, JsonOpt, VersionOpt, sub
+from app.cli.common import JsonOpt, VersionOpt, sub
 from app.cli.render import check_line, emit, note_text, plan_text
 from cruxes import board, projects
 from cruxes.api import call
@@ -101,9 +101,9 @@ def project_list(as_json: bool = JsonOpt) -> None:
 
 
 @project_app.command("show")
-def project_show(project_id: int, viewer: str = AsOpt, as_json: bool = JsonOpt) -> None:
+def project_show(project_id: int, as_json: bool = JsonOpt) -> None:
     """Show a project with its plan, predictions, checks, runs, outcomes, tags and notes."""
-    d = call(board.project_detail, project_id, viewer=viewer)
+    d = call(board.project_detail, project_id)
     p = d.project
     frozen = (
         f"frozen {p.predictions_frozen_at:%Y-%m-%d %H:%M}" if p.predictions_frozen_at else "open"

@@ -61,7 +61,7 @@ def plan_text(p: Project) -> str:
 
 
 def note_text(n: Note) -> str:
-    by = f" by {n.person_name}" if n.person_name else ""
+    by = f" by {n.person_name}{n.entered_for}" if n.person_name else n.entered_for
     return f"  note {n.id}{by}, {n.created_at:%Y-%m-%d %H:%M}: " + n.body.replace("\n", " ")
 
 

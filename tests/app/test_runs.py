@@ -7,10 +7,9 @@ import subprocess
 import pytest
 
 from cruxes import annotations, board, projects, runs
-from db import exchange as exchange_table
 from experiments.registry import get_template, templates
 from tests.conftest import CRUXLAB
-from tests.unit.helpers import created_run, finished_run, write_result
+from tests.unit.helpers import created_run, dump, finished_run, write_result
 
 
 def test_start_a_run_from_the_generated_form(demo_store, open_page, click):
@@ -127,17 +126,11 @@ def test_a_choice_field_is_a_selectbox_of_its_choices(demo_store, open_page):
     assert (control.options, control.value) == (["shuffled", "token_type"], "shuffled")
 
 
-def snapshot(store) -> dict[str, list]:
-    """Every row of every table."""
-    with store.cursor() as cur:
-        return {t: cur.all(f'SELECT * FROM "{t}" ORDER BY ALL') for t in exchange_table.tables(cur)}
-
-
 def test_reading_runs_writes_nothing_until_a_refresh(demo_store, open_page, click):
     at = open_page("runs")  # the app's start-up refreshed run states once, here
     run_id = created_run(demo_store, 1)
     write_result(demo_store, run_id, {"max_induction_score": 0.9})  # finished, not recorded
-    before = snapshot(demo_store)
+    before = dump(demo_store)
     at.run()
     assert not at.exception and not at.error
     runs.run_page(demo_store)
@@ -154,7 +147,7 @@ def test_reading_runs_writes_nothing_until_a_refresh(demo_store, open_page, clic
         ["scholar", "Theo"],
     ):
         subprocess.run([CRUXLAB, *args], check=True, capture_output=True, timeout=120)
-    assert snapshot(demo_store) == before
+    assert dump(demo_store) == before
     assert runs.get_run(demo_store, run_id).status == "queued"
 
     click(at, "Refresh run states")

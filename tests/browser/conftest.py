@@ -2,14 +2,18 @@
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+
+from cruxes import people
+from cruxes.workspace import open_store
+from tests.browser.oidc import Provider, free_port, install
 
 ROOT = Path(__file__).parents[2]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -25,16 +29,9 @@ CHROMIUM_ARGS = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def app_url(demo_home):
-    """The app on a free localhost port, serving the test's demo home."""
-    port = free_port()
+@contextmanager
+def serving(home: Path, port: int, *options: str):
+    """The app served by `streamlit run` for ``home`` on ``port`` (with extra options)."""
     streamlit = str(Path(sys.executable).with_name("streamlit"))
     proc = subprocess.Popen(
         [
@@ -49,8 +46,9 @@ def app_url(demo_home):
             "true",
             "--browser.gatherUsageStats",
             "false",
+            *options,
         ],
-        env={**os.environ, "CRUXLAB_HOME": str(demo_home)},
+        env={**os.environ, "CRUXLAB_HOME": str(home)},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -66,9 +64,50 @@ def app_url(demo_home):
                 proc.kill()
                 raise RuntimeError("streamlit did not start") from None
             time.sleep(0.5)
-    yield url
-    proc.terminate()
-    proc.wait(timeout=10)
+    try:
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:  # a slow shutdown on a loaded machine is no failure
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture
+def app_url(demo_home):
+    """The app on a free localhost port, serving the test's demo home."""
+    with serving(demo_home, free_port()) as url:
+        yield url
+
+
+THEO_EMAIL = "theo@lab.example"
+
+
+@pytest.fixture(scope="session")
+def oidc_folder():
+    """The pinned oidc-provider, installed from npm into the test cache (once)."""
+    return install()
+
+
+@pytest.fixture
+def team_app_url(oidc_folder, demo_home, tmp_path):  # the provider first: it may skip
+    """The demo home in team mode (settings.toml), served with sign-in through a real OIDC
+    provider on localhost; Theo (scholar) signs in as theo@lab.example."""
+    store = open_store(demo_home)
+    people.set_email(store, "Theo", THEO_EMAIL)
+    (demo_home / "settings.toml").write_text("[team]\nenabled = true\n")
+    port = free_port()
+    provider = Provider(oidc_folder, redirect_uri=f"http://localhost:{port}/oauth2callback")
+    provider.start(tmp_path / "oidc.log")
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text(provider.secrets_toml(cookie_secret="browser-test-cookie-secret"))
+    try:
+        with serving(demo_home, port, "--secrets.files", str(secrets)) as url:
+            yield url
+    finally:
+        provider.stop()
 
 
 @pytest.fixture

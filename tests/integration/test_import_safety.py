@@ -33,24 +33,14 @@ from cruxes import (
 )
 from cruxes.errors import InvalidInput
 from cruxes.workspace import open_store
-from db import exchange as exchange_table
 from db.store import Store
 from tests.conftest import CRUXLAB
-from tests.unit.helpers import finished_run
+from tests.unit.helpers import dump, finished_run
 
 TALK = """\
 Mara: I'm skeptical that attention scores recover known circuits; maybe 30%.
 Theo: I think they do in small models, I'd bet 70% on it.
 """
-
-
-def dump(store) -> dict[str, list[tuple]]:
-    """Every row of every table, in a stable order (the migration log included)."""
-    with store.cursor() as cur:
-        return {
-            t: [tuple(r.values()) for r in cur.all(f'SELECT * FROM "{t}" ORDER BY ALL')]
-            for t in exchange_table.tables(cur)
-        }
 
 
 def small_home(store) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import stat
 import subprocess
 import sys
 import threading
@@ -45,6 +46,24 @@ def test_cli_commands_go_through_the_running_owner(owned, home):
     assert beliefs.get_crux(owned.store, 1).current == {"Mara": 0.3}
     info = json.loads((home / "owner.json").read_text())
     assert info["pid"] == os.getpid() and owner.running(home)["pid"] == os.getpid()
+
+
+def test_only_the_home_s_account_may_reach_the_owner(tmp_path, monkeypatch):
+    """The socket is 0600 (in a 0700 folder when the home's path is too long for a socket):
+    whoever may send requests may open the database file anyway."""
+    long_home = tmp_path / ("h" * 120)
+    for home in (tmp_path / "home", long_home):
+        monkeypatch.setenv("CRUXLAB_HOME", str(home))
+        owner.start(home)
+        try:
+            target = wire.socket_path(home).resolve()
+            assert stat.S_IMODE(target.stat().st_mode) == 0o600
+            assert stat.S_IMODE(home.stat().st_mode) == 0o700
+            if home == long_home:
+                assert target.parent != home and stat.S_IMODE(target.parent.stat().st_mode) == 0o700
+        finally:
+            owner.stop(home)
+        assert not target.parent.exists() or target.parent == home
 
 
 def test_owner_errors_come_back_as_the_same_type_and_sentence(owned, home):

@@ -3,6 +3,7 @@
 import json
 
 from cruxes.projects import freeze_for_run
+from db import exchange as exchange_table
 from experiments import lifecycle
 from experiments.folders import RunFolder, write_json_atomic
 
@@ -44,3 +45,13 @@ def finished_run(
     write_result(store, run_id, metrics, status)
     assert lifecycle.record(store, run_id)
     return run_id
+
+
+def dump(store) -> dict[str, list[tuple]]:
+    """Every row of every table, in a stable order (the migration log included): compare
+    one before and after a refusal to see that nothing changed."""
+    with store.cursor() as cur:
+        return {
+            t: [tuple(r.values()) for r in cur.all(f'SELECT * FROM "{t}" ORDER BY ALL')]
+            for t in exchange_table.tables(cur)
+        }

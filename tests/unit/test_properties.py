@@ -30,6 +30,7 @@ from cruxes.models import parse as validate
 from cruxes.workspace import open_store
 from db import exchange as exchange_table
 from experiments.registry import templates
+from tests.unit.helpers import dump
 
 GENERATED: Counter[str] = Counter()
 
@@ -197,14 +198,6 @@ def agenda(tmp_path_factory):
     projects.add_project(store, "Probe it", crux_ids=[1])
     yield store
     store.release()
-
-
-def dump(store) -> dict[str, list[tuple]]:
-    with store.cursor() as cur:
-        return {
-            t: [tuple(r.values()) for r in cur.all(f'SELECT * FROM "{t}" ORDER BY ALL')]
-            for t in exchange_table.tables(cur)
-        }
 
 
 @fast(500)

@@ -129,7 +129,8 @@ def test_the_page_has_a_column_per_metric_and_json_rows(sweep):
 
 
 def test_a_metric_named_like_a_column_or_with_quotes_gets_its_own_column(store):
-    project = projects.add_project(store, "Odd names").id
+    people.add_person(store, "Ben", "scholar")
+    project = projects.assign(store, projects.add_project(store, "Odd names").id, "Ben").id
     finished_run(store, project, {"status": 0.25, 'a "quoted" name': 2.0})
     finished_run(store, project, {"status": 0.75})
     page = runs.run_page(store)
