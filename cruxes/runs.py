@@ -51,9 +51,10 @@ def start_run(
     device: str = "auto",
     executor: Executor | None = None,
 ) -> RunView:
-    """Validate the config, create the run, freeze the project's predictions, launch the worker."""
+    """Validate the config (types, ranges, and against the model's shape), then create the run,
+    freeze the project's predictions and launch the worker; a refused config changes nothing."""
     template = get_template(template_name)
-    config = template.parse_config(values)
+    config = template.validate(values)
     if device not in DEVICES:
         raise InvalidInput(f"Device must be one of {', '.join(DEVICES)}, not {device!r}.")
     home = run_model.home_of(store)

@@ -251,14 +251,25 @@ def induction_pairs(
     return clean, corrupted
 
 
-def require_induction_fits(model, seq_len: int, name: str) -> None:
-    """Refuse a repeated sequence of ``seq_len`` tokens that does not fit the model's context."""
-    n_ctx = model.cfg.n_ctx
+def check_induction_fits(seq_len: int, n_ctx: int, d_vocab: int, name: str) -> None:
+    """Refuse ``BOS + r + r`` prompts (with ``r`` of ``seq_len`` tokens) that the model's
+    context or vocabulary cannot hold (a corrupted copy needs two token ids besides BOS)."""
     if 2 * seq_len + 1 > n_ctx:
+        longest = (n_ctx - 1) // 2
+        fix = f"use seq_len ≤ {longest}" if longest >= 2 else "use a model with a longer context"
         raise InvalidInput(
             f"seq_len {seq_len} needs {2 * seq_len + 1} positions but "
-            f"{name} has a context of {n_ctx}; use seq_len ≤ {(n_ctx - 1) // 2}."
+            f"{name} has a context of {n_ctx}; {fix}."
         )
+    if d_vocab < 3:
+        raise InvalidInput(
+            f"{name} has a vocabulary of {d_vocab}; induction prompts need at least 3 tokens."
+        )
+
+
+def require_induction_fits(model, seq_len: int, name: str) -> None:
+    """``check_induction_fits`` on a loaded model (for models whose config was not at hand)."""
+    check_induction_fits(seq_len, model.cfg.n_ctx, model.cfg.d_vocab, name)
 
 
 def bos_token(model) -> int:
