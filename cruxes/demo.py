@@ -1,4 +1,4 @@
-"""``cruxlab demo``: a small, true example of the whole loop, seeded once.
+"""``cruxlab demo``: a small, true example of the whole loop, seeded in resumable steps.
 
 A mentor (Mara) and a scholar (Theo) disagree about whether attention-pattern
 methods can be trusted; their dialogue yields cruxes with both credences, one
@@ -8,18 +8,42 @@ is real: its numbers come from the model, not from this file. A second, not yet
 run project (with an effort estimate, a due date two weeks out, blind
 predictions from both), tags and notes give the dashboard, the ranking and the
 board something true to show.
+
+Seeding is a list of steps, each of which first looks for what it would make
+and makes only what is missing, so a demo interrupted at any point (a killed
+process, a full disk, a failed run) is finished by the next ``cruxlab demo``:
+it ends in the complete state, whatever state it starts from. The run step
+waits for the run's worker (a separate process that outlives an interrupted
+demo) with no deadline, passing on its progress (the organism's training steps
+and loss on first use). Progress goes to ``demo.json`` in the home, which the
+app shows while seeding is under way; one lock lets one process seed a home at
+a time (a second one follows the first one's progress, then checks every step).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import fcntl
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 
 from cruxes import annotations, beliefs, outcomes, predictions, projects, review, runs
-from cruxes.dialogues import content_hash, import_dialogue, list_dialogues
+from cruxes.dialogues import import_dialogue, list_candidates
+from cruxes.errors import CruxlabError
+from cruxes.models import DemoProgress, RunView
 from cruxes.people import add_person, list_people
+from cruxes.workspace import home_of
 from db.store import Store
 from db.util import now
+from experiments.folders import read_json, write_json_atomic
+from experiments.runs import pid_alive
 
 DEMO_TITLE = "Demo: can we trust attention-pattern methods?"
 DEMO_DIALOGUE = """\
@@ -80,20 +104,97 @@ FOLLOW_UP_NOTE = ("Mara", "Keep the seed of run 1 so that *only* the sample size
 
 @dataclass(frozen=True)
 class DemoResult:
-    seeded: bool
+    seeded: bool  # whether this call made anything (False: the demo was already complete)
     dialogue_id: int
-    project_id: int | None = None
-    run_id: int | None = None
-    outcome_id: int | None = None
+    project_id: int
+    run_id: int
+    outcome_id: int
 
 
-def _predict(store: Store, project_id: int, crux_id: int, rows) -> None:
-    """Pre-register (person, P, c₊, c₋) predictions on max_induction_score > 0.5."""
+DEMO_TEMPLATE = "induction_heads"
+PROGRESS_FILE = "demo.json"
+LOG_FILE = "demo.log"
+Report = Callable[[float, str], None]  # progress within a step: fraction, message
+Watch = Callable[[DemoProgress], None]
+
+
+@dataclass
+class Seeding:
+    """What the steps have found or made so far."""
+
+    store: Store
+    changed: bool = False
+    dialogue_id: int = 0
+    crux_ids: list[int] = field(default_factory=list)
+    project_ids: list[int] = field(default_factory=list)
+    run_id: int = 0
+    outcome_id: int = 0
+
+    def made(self) -> None:
+        self.changed = True
+
+
+def _people(s: Seeding, report: Report) -> None:
+    names = {p.name for p in list_people(s.store)}
+    for name, role in (("Mara", "mentor"), ("Theo", "scholar")):
+        if name not in names:
+            add_person(s.store, name, role)
+            s.made()
+
+
+def _dialogue(s: Seeding, report: Report) -> None:
+    # A re-import of the same text returns the dialogue already stored.
+    imported = import_dialogue(s.store, DEMO_DIALOGUE, title=DEMO_TITLE)
+    s.dialogue_id = imported.dialogue.id
+    if imported.created:
+        s.made()
+
+
+def _cruxes(s: Seeding, report: Report) -> None:
+    candidates = list_candidates(s.store, s.dialogue_id)
+    for phrase, statement in CRUXES.items():
+        c = next(c for c in candidates if phrase in c.quote and c.kind == "crux")
+        crux_id = c.crux_id
+        if crux_id is None:
+            crux_id = review.accept_candidate(s.store, c.id, statement=statement).id
+            s.made()
+        s.crux_ids.append(crux_id)
+
+
+def _credences(s: Seeding, report: Report) -> None:
+    for index, person, value, reason in CREDENCES:
+        crux_id = s.crux_ids[index]
+        history = beliefs.get_crux(s.store, crux_id).history
+        if not any(h.person_name == person and h.reason == reason for h in history):
+            beliefs.add_credence(s.store, crux_id, person, value, reason=reason)
+            s.made()
+
+
+def _project(s: Seeding, title: str, **fields) -> int:
+    """The demo project called ``title``, created and assigned to Theo if need be."""
+    project = next((p for p in projects.list_projects(s.store) if p.title == title), None)
+    if project is None:
+        project = projects.add_project(
+            s.store, title, crux_ids=[s.crux_ids[0]], mentor="Mara", **fields
+        )
+        s.made()
+    if project.status == "proposed":
+        projects.assign(s.store, project.id, "Theo")
+        s.made()
+    s.project_ids.append(project.id)
+    return project.id
+
+
+def _predict(s: Seeding, project_id: int, rows) -> None:
+    """Pre-register (person, P, c₊, c₋) predictions on max_induction_score > 0.5, once each."""
     for person, p, c_pos, c_neg in rows:
+        own = predictions.list_predictions(s.store, project_id, viewer=person)
+        if any(x.person_name == person for x in own):
+            continue
         predictions.add_prediction(
-            store,
+            s.store,
             project_id,
-            crux_id,
+            s.crux_ids[0],
             person,
             metric="max_induction_score",
             op=">",
@@ -102,57 +203,224 @@ def _predict(store: Store, project_id: int, crux_id: int, rows) -> None:
             if_positive=c_pos,
             if_negative=c_neg,
         )
+        s.made()
 
 
-def seed_demo(store: Store, *, timeout: float = 600) -> DemoResult:
-    """Seed the demo once; a second call finds it and changes nothing."""
-    digest = content_hash(DEMO_DIALOGUE)
-    for d in list_dialogues(store):
-        if d["content_hash"] == digest:
-            return DemoResult(seeded=False, dialogue_id=d["id"])
-    names = {p.name for p in list_people(store)}
-    for name, role in (("Mara", "mentor"), ("Theo", "scholar")):
-        if name not in names:
-            add_person(store, name, role)
-    imported = import_dialogue(store, DEMO_DIALOGUE, title=DEMO_TITLE)
-    crux_ids = []
-    for phrase, statement in CRUXES.items():
-        candidate = next(c for c in imported.candidates if phrase in c.quote and c.kind == "crux")
-        crux_ids.append(review.accept_candidate(store, candidate.id, statement=statement).id)
-    for index, person, value, reason in CREDENCES:
-        beliefs.add_credence(store, crux_ids[index], person, value, reason=reason)
+def _first_project(s: Seeding, report: Report) -> None:
+    project_id = _project(s, PROJECT_TITLE, summary=PROJECT_SUMMARY)
+    if not runs.list_runs(s.store, project_id):  # predictions freeze with the first run
+        _predict(s, project_id, PREDICTIONS)
 
-    project = projects.add_project(
-        store, PROJECT_TITLE, summary=PROJECT_SUMMARY, crux_ids=[crux_ids[0]], mentor="Mara"
-    )
-    projects.assign(store, project.id, "Theo")
-    _predict(store, project.id, crux_ids[0], PREDICTIONS)
-    run = runs.start_run(store, project.id, "induction_heads")
-    run = runs.wait_for(store, run.id, timeout=timeout)
-    if run.status != "succeeded":
-        raise RuntimeError(f"demo run {run.id} {run.status}: {run.error}")
-    outcome = outcomes.record_outcome(
-        store, project.id, run.id, note="Demo: checked against both predictions."
-    )
-    outcomes.apply_update(store, outcome.id)
 
-    follow_up = projects.add_project(
-        store,
+def _run(s: Seeding, report: Report) -> None:
+    """A succeeded run: found, waited for (a worker left by an interrupted demo), or started."""
+    project_id = s.project_ids[0]
+    started_here = set()
+    while True:
+        mine = [r for r in runs.list_runs(s.store, project_id) if r.template == DEMO_TEMPLATE]
+        done = next((r for r in mine if r.status == "succeeded" and r.recorded), None)
+        if done is not None:
+            s.run_id = done.id
+            return
+        failed = [r for r in mine if r.id in started_here and r.finished and r.recorded]
+        if failed:
+            raise CruxlabError(
+                f"The demo's run {failed[0].id} failed: {failed[0].error or 'see its log'}; "
+                "run `cruxlab demo` again to retry."
+            )
+        run = next((r for r in mine if not r.recorded), None)
+        if run is None:
+            run = runs.start_run(s.store, project_id, DEMO_TEMPLATE)
+            started_here.add(run.id)
+            s.made()
+        _follow(s.store, run, report)
+
+
+def _follow(store: Store, run: RunView, report: Report, poll_s: float = 1.0) -> None:
+    """Report a run's progress until it is recorded (a lost worker is recorded as failed)."""
+    while not run.recorded:
+        report(run.progress, run.message or f"run {run.id} is {run.status}")
+        run = runs.wait_for(store, run.id, timeout=poll_s)
+    report(1.0, f"run {run.id} {run.status}")
+
+
+def _outcome(s: Seeding, report: Report) -> None:
+    project_id = s.project_ids[0]
+    outcome = next(iter(outcomes.list_outcomes(s.store, project_id)), None)
+    if outcome is None:
+        outcome = outcomes.record_outcome(
+            s.store, project_id, s.run_id, note="Demo: checked against both predictions."
+        )
+        s.made()
+    if any(not e.applied for e in outcome.evaluations):
+        outcomes.apply_update(s.store, outcome.id)
+        s.made()
+    s.outcome_id = outcome.id
+
+
+def _follow_up(s: Seeding, report: Report) -> None:
+    project_id = _project(
+        s,
         FOLLOW_UP_TITLE,
         summary=FOLLOW_UP_SUMMARY,
-        crux_ids=[crux_ids[0]],
-        mentor="Mara",
         effort_days=FOLLOW_UP_EFFORT_DAYS,
         due_date=(now() + FOLLOW_UP_DUE_IN).date(),
         blind_predictions=True,
     )
-    projects.assign(store, follow_up.id, "Theo")
-    _predict(store, follow_up.id, crux_ids[0], FOLLOW_UP_PREDICTIONS)
-    ids = {"crux": crux_ids, "project": [project.id, follow_up.id]}
+    _predict(s, project_id, FOLLOW_UP_PREDICTIONS)
+
+
+def _annotations(s: Seeding, report: Report) -> None:
+    ids = {"crux": s.crux_ids, "project": s.project_ids}
     for kind, index, tag in TAGS:
-        annotations.add_tag(store, kind, ids[kind][index], tag)
-    annotations.add_note(store, "run", run.id, RUN_NOTE[1], person=RUN_NOTE[0])
-    annotations.add_note(
-        store, "project", follow_up.id, FOLLOW_UP_NOTE[1], person=FOLLOW_UP_NOTE[0]
-    )
-    return DemoResult(True, imported.dialogue.id, project.id, run.id, outcome.id)
+        if tag not in annotations.tags_of(s.store, kind, ids[kind][index]):
+            annotations.add_tag(s.store, kind, ids[kind][index], tag)
+            s.made()
+    for kind, entity_id, (person, body) in (
+        ("run", s.run_id, RUN_NOTE),
+        ("project", s.project_ids[1], FOLLOW_UP_NOTE),
+    ):
+        if not any(n.body == body for n in annotations.list_notes(s.store, kind, entity_id)):
+            annotations.add_note(s.store, kind, entity_id, body, person=person)
+            s.made()
+
+
+@dataclass(frozen=True)
+class Step:
+    label: str
+    weight: float  # its usual share of the time, for the overall progress
+    make: Callable[[Seeding, Report], None]
+
+
+STEPS = (
+    Step("people", 1, _people),
+    Step("the dialogue and its candidates", 2, _dialogue),
+    Step("cruxes", 1, _cruxes),
+    Step("credences", 1, _credences),
+    Step("a project with predictions", 1, _first_project),
+    Step(f"the {DEMO_TEMPLATE} run on organism:induction-2l", 40, _run),
+    Step("its outcome and the credence updates", 1, _outcome),
+    Step("a follow-up project with blind predictions", 1, _follow_up),
+    Step("tags and notes", 1, _annotations),
+)
+
+
+def progress_file(home: Path) -> Path:
+    return home / PROGRESS_FILE
+
+
+def log_file(home: Path) -> Path:
+    """Where a demo started in the background writes its output."""
+    return home / LOG_FILE
+
+
+def _write(home: Path, progress: DemoProgress) -> None:
+    write_json_atomic(progress_file(home), progress.model_dump(mode="json", exclude={"alive"}))
+
+
+def read_progress(store: Store) -> DemoProgress | None:
+    """Where the demo's seeding stands (None if ``cruxlab demo`` never ran in this home)."""
+    data = read_json(progress_file(home_of(store)))
+    if data is None:
+        return None
+    return DemoProgress(**{**data, "alive": pid_alive(data.get("pid"))})
+
+
+@contextmanager
+def _seeding_lock(home: Path, watch: Watch) -> Iterator[None]:
+    """Seed one home in one process at a time; a second one follows the first's progress."""
+    with (home / ".demo.lock").open("w") as fh:
+        while True:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                data = read_json(progress_file(home))
+                if data is not None:
+                    watch(DemoProgress(**{**data, "alive": True}))
+                time.sleep(1.0)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+class _Tracker:
+    """The demo's progress: kept current, written to ``demo.json`` and passed to ``watch``."""
+
+    def __init__(self, home: Path, watch: Watch):
+        self.home, self.watch = home, watch
+        self.total = sum(step.weight for step in STEPS)
+        self.done = 0.0  # weight of the steps finished
+        self.now = DemoProgress(
+            state="seeding",
+            step=1,
+            steps=len(STEPS),
+            label=STEPS[0].label,
+            fraction=0.0,
+            pid=os.getpid(),
+            updated_at=now(),
+            alive=True,
+        )
+
+    def update(self, **changes) -> None:
+        self.now = self.now.model_copy(update={**changes, "updated_at": now()})
+        _write(self.home, self.now)
+        self.watch(self.now)
+
+    def reporter(self, index: int, step: Step) -> Report:
+        """The ``report(fraction, message)`` of one step."""
+
+        def report(fraction: float, message: str) -> None:
+            share = step.weight * min(max(fraction, 0.0), 1.0)
+            self.update(
+                step=index,
+                label=step.label,
+                fraction=(self.done + share) / self.total,
+                message=message,
+            )
+
+        return report
+
+
+def seed_demo(store: Store, *, watch: Watch | None = None) -> DemoResult:
+    """Bring the demo to its complete state, making only what is missing; ``watch`` is
+    called with the progress (also written to ``demo.json``) as the steps go."""
+    home = home_of(store)
+    watch = watch or (lambda progress: None)
+    s = Seeding(store)
+    with _seeding_lock(home, watch):
+        tracker = _Tracker(home, watch)
+        for index, step in enumerate(STEPS, start=1):
+            report = tracker.reporter(index, step)
+            report(0.0, "")
+            try:
+                step.make(s, report)
+            except Exception as exc:
+                tracker.update(state="failed", error=str(exc))
+                raise
+            tracker.done += step.weight
+        tracker.update(state="complete", fraction=1.0, message="")
+    return DemoResult(s.changed, s.dialogue_id, s.project_ids[0], s.run_id, s.outcome_id)
+
+
+def start_in_background(store: Store) -> int:
+    """Start ``cruxlab demo`` as a process of its own (output in ``demo.log``), unless one is
+    seeding this home already; return its process id."""
+    progress = read_progress(store)
+    if progress is not None and progress.state == "seeding" and progress.alive:
+        return progress.pid
+    home = home_of(store)
+    env = {**os.environ, "CRUXLAB_HOME": str(home), "PYTHONUNBUFFERED": "1"}
+    with log_file(home).open("ab") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "app.cli", "demo"],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+        )
+    # Reap the child when it exits so a long-lived app leaves no zombie.
+    threading.Thread(target=proc.wait, daemon=True).start()
+    return proc.pid
