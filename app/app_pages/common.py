@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
+import pandas as pd
 import streamlit as st
 
 from app.app_pages import PAGES
@@ -21,6 +22,8 @@ from cruxes.models import Person, TagIn
 PERSON_KEY = "person"
 NEW_PERSON_KEY = "_cruxlab_new_person"
 FLASH_KEY = "_cruxlab_flash"
+CLOCK = "Times are UTC, on a 24-hour clock."
+TIME_FORMAT = "YYYY-MM-DD HH:mm"  # every table's times (charts label ticks at their own scale)
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|$~])")
 
 
@@ -40,13 +43,45 @@ def errors() -> Iterator[None]:
     try:
         yield
     except CruxlabError as exc:
-        st.error(str(exc), icon="⚠️")
+        st.error(str(exc), icon=":material/warning:")
 
 
 def done(message: str, *, warning: str | None = None) -> None:
     """Remember a success message (and a warning) and rerun, so every list shows the change."""
     st.session_state[FLASH_KEY] = (message, warning)
     st.rerun()
+
+
+LINE_PX, CELL_PADDING_PX = 18, 12  # a wrapped table row is this tall per line, plus padding
+
+
+def table(
+    rows: pd.DataFrame,
+    *,
+    wrap: dict[str, str | int] | None = None,
+    lines: int = 3,
+    column_config: dict | None = None,
+    **options,
+) -> None:
+    """A read-only table that fits the page: times on the app's one clock, and each long-text
+    column in ``wrap`` given a width ("small", "medium", "large" or pixels) and its text
+    wrapped onto up to ``lines`` lines instead of cut off at one."""
+    config = {
+        name: st.column_config.DatetimeColumn(format=TIME_FORMAT)
+        for name, kind in rows.dtypes.items()
+        if pd.api.types.is_datetime64_any_dtype(kind)
+    }
+    config |= {name: st.column_config.TextColumn(width=w) for name, w in (wrap or {}).items()}
+    config |= column_config or {}
+    st.dataframe(
+        rows,
+        hide_index=True,
+        column_config=config,
+        # The grid wraps text only in rows taller than about two lines.
+        row_height=LINE_PX * lines + CELL_PADDING_PX if wrap else None,
+        placeholder="—",
+        **options,
+    )
 
 
 def page_title(name: str) -> None:
@@ -58,9 +93,9 @@ def show_flash() -> None:
     """Show (once) the messages the last action left behind."""
     message, warning = st.session_state.pop(FLASH_KEY, (None, None))
     if message:
-        st.success(message, icon="✅")
+        st.success(message, icon=":material/check_circle:")
     if warning:
-        st.warning(warning, icon="⚠️")
+        st.warning(warning, icon=":material/warning:")
 
 
 def plain(text: str | None) -> str:
@@ -127,6 +162,7 @@ def sidebar() -> None:
                     person = people.add_person(get_store(), name, role)
                     st.session_state[NEW_PERSON_KEY] = person.name
                     done(f"Added {person.role} {person.name}.")
+        st.caption(CLOCK)
 
 
 def _role(everyone: Sequence[Person], name: str) -> str:
@@ -184,7 +220,7 @@ def notes_section(kind: str, entity_id: int) -> None:
     st.markdown("**Notes**")
     for note in annotations.list_notes(store, kind, entity_id):
         with st.container(border=True):
-            st.caption(f"{note.person_name or 'unsigned'} · {note.created_at:%Y-%m-%d %H:%M} UTC")
+            st.caption(f"{note.person_name or 'unsigned'} · {note.created_at:%Y-%m-%d %H:%M}")
             st.markdown(note.body)
     with st.form(f"note_{kind}", clear_on_submit=True):
         body = st.text_area(

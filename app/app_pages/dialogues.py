@@ -165,11 +165,12 @@ def candidate_form(c: Candidate, similar, cruxes: dict[int, str]) -> None:
         )
         st.markdown(f"> {common.plain(c.quote)}")
         label = "Project title" if c.kind == "project" else "Crux statement"
-        statement = st.text_input(
+        statement = st.text_area(
             label,
             value=c.summary,
             key=f"statement_{c.id}",
             help="Edit the wording before you accept it.",
+            height="content",
         )
         record = False
         if c.kind == "crux" and c.credence is not None:
@@ -197,12 +198,13 @@ def candidate_form(c: Candidate, similar, cruxes: dict[int, str]) -> None:
                 key=f"merge_target_{c.id}",
                 label_visibility="collapsed",
             )
-        accept_col, merge_col, reject_col = st.columns(3)
-        accept = accept_col.form_submit_button("Accept", type="primary", key=f"accept_{c.id}")
-        merge = merge_into is not None and merge_col.form_submit_button(
+        # Buttons as wide as their labels, on one line while they fit.
+        buttons = st.container(horizontal=True)
+        accept = buttons.form_submit_button("Accept", type="primary", key=f"accept_{c.id}")
+        merge = merge_into is not None and buttons.form_submit_button(
             "Merge into existing", key=f"merge_{c.id}"
         )
-        reject = reject_col.form_submit_button("Reject", key=f"reject_{c.id}")
+        reject = buttons.form_submit_button("Reject", key=f"reject_{c.id}")
     store = common.get_store()
     if accept:
         with common.errors():
@@ -230,11 +232,17 @@ def render() -> None:
     if not rows:
         st.info("No dialogues yet: import one above.")
         return
-    st.dataframe(
+    common.table(
         pd.DataFrame(rows)[
             ["id", "title", "format", "n_turns", "n_pending", "n_chars", "created_at"]
         ],
-        hide_index=True,
+        wrap={"title": 320},
+        column_config={
+            "n_turns": st.column_config.NumberColumn("turns"),
+            "n_pending": st.column_config.NumberColumn("to review", help="Pending candidates."),
+            "n_chars": st.column_config.NumberColumn("characters"),
+            "created_at": st.column_config.DatetimeColumn("imported", format=common.TIME_FORMAT),
+        },
     )
     titles = {r["id"]: r["title"] for r in rows}
     dialogue_id = common.pick(

@@ -41,20 +41,20 @@ def crux_card(d: CruxDisagreement) -> None:
                 "propose one, and pre-register predictions on it."
             )
             return
-        st.dataframe(
-            forecast_rows(d.projects),
-            hide_index=True,
-            column_config={
-                col: st.column_config.NumberColumn(format="%.3f")
-                for col in (
-                    "spread if positive",
-                    "spread if negative",
-                    "mean P(positive)",
-                    "expected reduction",
-                    "expected update",
-                )
-            },
-        )
+        common.table(forecast_rows(d.projects), wrap={"project": 200}, column_config=COLUMNS)
+
+
+def _number(label: str, help: str) -> st.column_config.NumberColumn:
+    return st.column_config.NumberColumn(label, format="%.2f", help=help)
+
+
+COLUMNS = {  # short headers (the help says it in full), so the table fits the page
+    "spread if positive": _number("spread if +", "The spread if the result is positive."),
+    "spread if negative": _number("if −", "The spread if the result is negative."),
+    "mean P(positive)": _number("mean P", "The predictors' mean P(positive), P̄."),
+    "expected reduction": _number("exp. reduction", "Expected reduction in the spread."),
+    "expected update": _number("exp. update", "Expected |credence change|, summed."),
+}
 
 
 def render() -> None:

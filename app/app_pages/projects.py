@@ -151,6 +151,18 @@ def manage_section(p: Project, statements: dict[int, str], everyone: list[Person
                 common.done(f"Project {updated.id} informs cruxes {updated.crux_ids}.")
 
 
+def _credence(label: str, help: str) -> st.column_config.NumberColumn:
+    return st.column_config.NumberColumn(label, format="%.2f", help=help)
+
+
+PREDICTION_COLUMNS = {  # short headers (the help says it in full), so the table fits the page
+    "P(positive)": _credence("P", "P(positive): how likely the result is positive."),
+    "credence if positive": _credence("c₊", "Credence if the result is positive."),
+    "credence if negative": _credence("c₋", "Credence if the result is negative."),
+    "implied prior": _credence("prior", "Implied prior P·c₊ + (1 − P)·c₋."),
+}
+
+
 def predictions_section(d: ProjectDetail) -> None:
     st.subheader("Pre-registered predictions")
     p = d.project
@@ -158,21 +170,21 @@ def predictions_section(d: ProjectDetail) -> None:
         st.info(
             f"Predictions froze at {p.predictions_frozen_at:%Y-%m-%d %H:%M} UTC, when the "
             "project's first run started; they can no longer change.",
-            icon="🔒",
+            icon=":material/lock:",
         )
     every = d.predictions
     if d.hidden_predictions:
         st.info(
             f"{d.hidden_predictions} of others' predictions are hidden until you enter yours "
             "on their crux (this project keeps predictions blind until they freeze).",
-            icon="🙈",
+            icon=":material/visibility_off:",
         )
     show_all = st.toggle("Show superseded predictions", key="show_superseded")
     shown = every if show_all else [pr for pr in every if pr.is_current]
     if not shown:
         st.caption("No predictions yet.")
     else:
-        st.dataframe(
+        common.table(
             pd.DataFrame(
                 [
                     {
@@ -191,7 +203,8 @@ def predictions_section(d: ProjectDetail) -> None:
                     for pr in shown
                 ]
             ),
-            hide_index=True,
+            wrap={"positive if": 175, "note": 110},
+            column_config=PREDICTION_COLUMNS,
         )
     checks = d.evidence_checks
     if checks:
@@ -199,10 +212,10 @@ def predictions_section(d: ProjectDetail) -> None:
             "**Expected-evidence checks** — P·c₊ + (1−P)·c₋ should equal the credence "
             "held now (or when predictions froze)."
         )
-        st.dataframe(_checks_table(checks), hide_index=True)
+        st.dataframe(_checks_table(checks), hide_index=True, width="content")
         for c in checks:
             if c.flagged:
-                st.warning(check_line(c), icon="⚠️")
+                st.warning(check_line(c), icon=":material/warning:")
 
 
 def _checks_table(checks: list[EvidenceCheck]):
@@ -330,7 +343,7 @@ def runs_section(d: ProjectDetail) -> None:
     if not d.runs:
         st.caption("No runs yet: start one on the Runs page.")
         return
-    st.dataframe(
+    common.table(
         pd.DataFrame(
             [
                 {
@@ -345,7 +358,6 @@ def runs_section(d: ProjectDetail) -> None:
                 for r in d.runs
             ]
         ),
-        hide_index=True,
     )
 
 
@@ -363,7 +375,7 @@ def render() -> None:
             "Dialogues page."
         )
         return
-    st.dataframe(
+    common.table(
         pd.DataFrame(
             [
                 {
@@ -381,7 +393,13 @@ def render() -> None:
                 for p in all_projects
             ]
         ),
-        hide_index=True,
+        wrap={"title": 200},
+        column_config={
+            "effort (days)": st.column_config.NumberColumn("effort", format="%g days"),
+            "predictions frozen": st.column_config.DatetimeColumn(
+                "frozen", format=common.TIME_FORMAT, help="When the predictions froze."
+            ),
+        },
     )
     titles = {p.id: p.title for p in all_projects}
     project_id = common.pick(

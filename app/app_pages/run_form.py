@@ -93,7 +93,7 @@ def start_section() -> None:
         )
     template = templates[name]
     with st.expander(f"About {template.name}: metrics and method"):
-        st.dataframe(
+        common.table(
             pd.DataFrame(
                 [
                     {
@@ -105,7 +105,7 @@ def start_section() -> None:
                     for m in template.metrics
                 ]
             ),
-            hide_index=True,
+            wrap={"meaning": 380},
         )
         st.markdown(template.doc)
     with st.form(f"start_{template.name}"):

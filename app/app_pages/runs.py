@@ -38,7 +38,7 @@ def live_panel(run_id: int, was_active: bool) -> None:
     all_runs = runs.list_runs(store)
     if was_active and all(r.finished for r in all_runs):
         st.rerun()  # everything finished: redraw the page once and stop polling
-    st.dataframe(
+    common.table(
         pd.DataFrame(
             [
                 {
@@ -56,8 +56,21 @@ def live_panel(run_id: int, was_active: bool) -> None:
                 for r in reversed(all_runs)
             ]
         ),
-        hide_index=True,
+        wrap={"message": 140},
+        # Device and seed are in the run's detail below; without them the table fits the page.
+        column_order=(
+            "id",
+            "project",
+            "template",
+            "status",
+            "progress",
+            "message",
+            "created",
+            "finished",
+        ),
         column_config={
+            "id": st.column_config.NumberColumn(width=45),
+            "project": st.column_config.NumberColumn(width=60),
             "progress": st.column_config.ProgressColumn(
                 min_value=0.0, max_value=1.0, format="percent"
             ),
@@ -105,7 +118,7 @@ def metrics_view(run: RunView) -> None:
         return
     template = next((t for t in runs.list_templates() if t.name == run.template), None)
     names = sorted(run.metrics)
-    columns = st.columns(min(len(names), 5))
+    columns = st.columns(min(len(names), 4))  # five cut labels such as max_prev_token_score
     for i, name in enumerate(names):
         value = run.metrics[name]
         meta = template.metric(name) if template else None

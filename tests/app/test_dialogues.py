@@ -34,7 +34,7 @@ def test_paste_import_then_accept_and_reject(home, store, open_page, click):
     doubt = next(c for c in pending if c.kind == "crux" and c.speaker == "Ben")
     assert stated.credence == 0.6
 
-    at.text_input(key=f"statement_{stated.id}").input("SAEs recover planted features.")
+    at.text_area(key=f"statement_{stated.id}").input("SAEs recover planted features.")
     at.checkbox(key=f"record_{stated.id}").check()
     at.button(key=f"accept_{stated.id}").click().run()
     assert not at.exception and not at.error
@@ -52,7 +52,7 @@ def test_paste_import_then_accept_and_reject(home, store, open_page, click):
     assert not at.exception and not at.error
     statuses = {c.id: c.status for c in dialogues.list_candidates(store, 1)}
     assert (statuses[stated.id], statuses[doubt.id]) == ("accepted", "rejected")
-    assert f"statement_{doubt.id}" not in [w.key for w in at.text_input]
+    assert f"statement_{doubt.id}" not in [w.key for w in at.text_area]
 
 
 def test_upload_imports_a_text_file(home, store, open_page, click):

@@ -7,11 +7,17 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 ROOT = Path(__file__).parents[2]
+# Waits end on success; these limits only stop a hung test (a busy machine is slow, not broken).
+HANG_GUARD_S = 600
+expect.set_options(timeout=HANG_GUARD_S * 1000)
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 # Flags that keep Chromium off the network it cannot reach here (see the machine notes).
 CHROMIUM_ARGS = [
@@ -31,9 +37,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def app_url(demo_home):
-    """The app on a free localhost port, serving the test's demo home."""
+@contextmanager
+def serve(home: Path) -> Iterator[str]:
+    """The app on a free localhost port, serving ``home``; its URL once it answers."""
     port = free_port()
     streamlit = str(Path(sys.executable).with_name("streamlit"))
     proc = subprocess.Popen(
@@ -50,15 +56,15 @@ def app_url(demo_home):
             "--browser.gatherUsageStats",
             "false",
         ],
-        env={**os.environ, "CRUXLAB_HOME": str(demo_home)},
+        env={**os.environ, "CRUXLAB_HOME": str(home)},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     url = f"http://localhost:{port}"
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + HANG_GUARD_S
     while True:
         try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=5) as r:
                 if r.read().strip() == b"ok":
                     break
         except OSError:
@@ -66,9 +72,30 @@ def app_url(demo_home):
                 proc.kill()
                 raise RuntimeError("streamlit did not start") from None
             time.sleep(0.5)
-    yield url
-    proc.terminate()
-    proc.wait(timeout=10)
+    try:
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=HANG_GUARD_S)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture
+def app_url(demo_home):
+    """The app serving the test's own copy of the demo home."""
+    with serve(demo_home) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def demo_app_url(demo_template, tmp_path_factory):
+    """One app for a module's tests that only look: a copy of the demo home, served once."""
+    home = tmp_path_factory.mktemp("looked-at") / "home"
+    shutil.copytree(demo_template, home)
+    with serve(home) as url:
+        yield url
 
 
 @pytest.fixture
@@ -81,6 +108,6 @@ def page():
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page()
-        page.set_default_timeout(30_000)
+        page.set_default_timeout(HANG_GUARD_S * 1000)
         yield page
         browser.close()
