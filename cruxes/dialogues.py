@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import Field
@@ -119,6 +119,8 @@ class ImportResult:
     candidates: list[Candidate]
     created: bool
     dropped: int = 0  # extracted candidates whose quote was not verbatim
+    # What reading the text decided for the user (no speakers found, lines left out).
+    notices: list[str] = field(default_factory=list)
 
 
 def import_dialogue(
@@ -144,7 +146,8 @@ def import_dialogue(
         existing = dialogues_table.find_dialogue_by_hash(cur, digest)
     if existing is not None:
         dialogue = get_dialogue(store, existing["id"])
-        return ImportResult(dialogue, list_candidates(store, dialogue.id), created=False)
+        candidates = list_candidates(store, dialogue.id)
+        return ImportResult(dialogue, candidates, created=False, notices=parsed.notices)
     turns = [
         Turn(idx=i, speaker=t.speaker, start=t.start, end=t.end, text=text[t.start : t.end])
         for i, t in enumerate(parsed.turns)
@@ -156,15 +159,31 @@ def import_dialogue(
     with store.transaction() as cur:
         row = dialogues_table.insert_dialogue(cur, title, parsed.format, text, digest)
         dialogues_table.insert_turns(cur, row["id"], [(t.speaker, t.start, t.end) for t in turns])
-        for label in sorted({t.speaker for t in turns}):
-            person = people_table.find_person(cur, label)
-            if person is None and add_speakers:
-                person = people_table.insert_person(cur, label, "scholar")
-            dialogues_table.set_speaker(cur, row["id"], label, person and person["id"])
-        for c in result.candidates():
-            dialogues_table.insert_candidate(cur, row["id"], c.model_dump())
+        dialogues_table.insert_speakers(cur, row["id"], _speaker_people(cur, turns, add_speakers))
+        dialogues_table.insert_candidates(
+            cur, row["id"], [c.model_dump() for c in result.candidates()]
+        )
     dialogue = get_dialogue(store, row["id"])
-    return ImportResult(dialogue, list_candidates(store, dialogue.id), True, dropped)
+    candidates = list_candidates(store, dialogue.id)
+    return ImportResult(dialogue, candidates, True, dropped, parsed.notices)
+
+
+def _speaker_people(
+    cur: Cursor, turns: list[Turn], add_speakers: bool
+) -> list[tuple[str, int | None]]:
+    """Each speaker label with the person of that name (any case), created when asked for."""
+    labels = sorted({t.speaker for t in turns})
+    people: dict[str, int] = {}
+    for person in people_table.find_people(cur, labels):
+        people.setdefault(person["name"].lower(), person["id"])
+    if add_speakers:
+        spellings: dict[str, str] = {}  # a name's first spelling becomes the person
+        for label in labels:
+            spellings.setdefault(label.lower(), label)
+        new = [label for key, label in spellings.items() if key not in people]
+        for person in people_table.insert_people(cur, new, "scholar"):
+            people[person["name"].lower()] = person["id"]
+    return [(label, people.get(label.lower())) for label in labels]
 
 
 def _default_title(turns: list[Turn]) -> str:

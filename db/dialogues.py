@@ -25,6 +25,10 @@ INSERT INTO turns (dialogue_id, idx, speaker, start_offset, end_offset)
 SELECT ?, unnest(?), unnest(?), unnest(?), unnest(?)
 """
 SELECT_TURNS = "SELECT * FROM turns WHERE dialogue_id = ? ORDER BY idx"
+INSERT_SPEAKERS = """
+INSERT INTO dialogue_speakers (dialogue_id, speaker, person_id)
+SELECT ?, unnest(?::VARCHAR[]), unnest(?::BIGINT[])
+"""
 UPSERT_SPEAKER = """
 INSERT INTO dialogue_speakers (dialogue_id, speaker, person_id) VALUES (?, ?, ?)
 ON CONFLICT (dialogue_id, speaker) DO UPDATE SET person_id = excluded.person_id
@@ -69,6 +73,16 @@ def list_turns(cur: Cursor, dialogue_id: int) -> list[dict[str, Any]]:
     return cur.all(SELECT_TURNS, [dialogue_id])
 
 
+def insert_speakers(
+    cur: Cursor, dialogue_id: int, speakers: Iterable[tuple[str, int | None]]
+) -> None:
+    """Insert a new dialogue's (speaker label, person id or None) mappings in one statement."""
+    rows = list(speakers)
+    if rows:
+        labels, person_ids = (list(column) for column in zip(*rows, strict=True))
+        cur.execute(INSERT_SPEAKERS, [dialogue_id, labels, person_ids])
+
+
 def set_speaker(cur: Cursor, dialogue_id: int, speaker: str, person_id: int | None) -> None:
     """Map a dialogue's speaker label to a person (or to nobody)."""
     cur.execute(UPSERT_SPEAKER, [dialogue_id, speaker, person_id])
@@ -95,11 +109,17 @@ def relabel_speaker(cur: Cursor, dialogue_id: int, old: str, new: str) -> None:
     cur.execute(RELABEL_CANDIDATES, [new, dialogue_id, old])
 
 
-INSERT_CANDIDATE = """
+INSERT_CANDIDATES = """
 INSERT INTO candidates (dialogue_id, kind, speaker, quote, start_offset, end_offset,
                         summary, stance, credence, score, created_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *
+SELECT ?, unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[]),
+       unnest(?::INTEGER[]), unnest(?::INTEGER[]), unnest(?::VARCHAR[]),
+       unnest(?::VARCHAR[]), unnest(?::DOUBLE[]), unnest(?::DOUBLE[]), ?
 """
+CANDIDATE_COLUMNS = (
+    "kind", "speaker", "quote", "start_offset", "end_offset", "summary", "stance", "credence",
+    "score",
+)  # fmt: skip
 SELECT_CANDIDATES = """
 SELECT * FROM candidates
 WHERE (? IS NULL OR dialogue_id = ?) AND (? IS NULL OR status = ?)
@@ -116,24 +136,11 @@ RETURNING *
 """
 
 
-def insert_candidate(cur: Cursor, dialogue_id: int, c: dict[str, Any]) -> dict[str, Any]:
-    """Insert one extracted candidate (keys as in the candidates table) and return it."""
-    return cur.one(
-        INSERT_CANDIDATE,
-        [
-            dialogue_id,
-            c["kind"],
-            c["speaker"],
-            c["quote"],
-            c["start_offset"],
-            c["end_offset"],
-            c["summary"],
-            c.get("stance"),
-            c.get("credence"),
-            c["score"],
-            now(),
-        ],
-    )
+def insert_candidates(cur: Cursor, dialogue_id: int, candidates: list[dict[str, Any]]) -> None:
+    """Insert extracted candidates (keys as in the candidates table) in one statement, in order."""
+    if candidates:
+        columns = [[c.get(name) for c in candidates] for name in CANDIDATE_COLUMNS]
+        cur.execute(INSERT_CANDIDATES, [dialogue_id, *columns, now()])
 
 
 def list_candidates(

@@ -79,7 +79,8 @@ def _import(text: str, title: str, add_speakers: bool, fmt: str, speaker: str) -
     dropped = f" Dropped {result.dropped} whose quote was not verbatim." if result.dropped else ""
     common.done(
         f"Imported dialogue {d.id} ({d.title}, {d.format}): {len(d.turns)} turns, "
-        f"{len(result.candidates)} candidates.{dropped}"
+        f"{len(result.candidates)} candidates.{dropped}",
+        warning=" ".join(result.notices) or None,
     )
 
 

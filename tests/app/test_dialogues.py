@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cruxes import beliefs, dialogues, people, projects, review
+from cruxes.formats import NO_SPEAKERS
 
 TRANSCRIPT = """\
 Ada: I think SAEs find real features in small models; I'd bet 60% they recover planted ones.
@@ -66,13 +67,24 @@ def test_upload_imports_a_text_file(home, store, open_page, click):
     assert (row["title"], row["n_turns"]) == ("Dialogue: Ada & Ben", 3)
 
 
+def test_text_without_speakers_imports_as_one_author_with_a_notice(home, store, open_page, click):
+    at = open_page("dialogues")
+    text = b"Probes fail on rare behaviours, because labelled examples are scarce.\n"
+    at.file_uploader(key="upload_file").set_value(("post.txt", text, "text/plain"))
+    click(at, "Import uploaded dialogue")
+    assert not at.error
+    assert [w.value for w in at.warning] == [NO_SPEAKERS]
+    [row] = dialogues.list_dialogues(store)
+    assert row["title"] == "Dialogue: Author"
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "looks binary"),
         (b"Ada: caf\xe9 is \xff not UTF-8", "is not UTF-8 text"),
         (b"   \n", "The transcript is empty."),
-        (b"no speakers in this text at all", "No dialogue turns found"),
+        (b"Link to original article\nView more\n", "No text is left"),
     ],
 )
 def test_bad_upload_shows_an_error_and_writes_nothing(

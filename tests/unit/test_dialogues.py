@@ -5,7 +5,7 @@ import pytest
 from cruxes import beliefs, dialogues, people, review
 from cruxes.errors import Conflict, InvalidInput
 from cruxes.extract import CandidateOut, ExtractionResult, extract_rules, verify_quotes
-from cruxes.formats import parse
+from cruxes.formats import NO_SPEAKERS, parse
 from cruxes.models import Turn
 
 TRANSCRIPT = """\
@@ -65,7 +65,7 @@ def test_speakers_become_people_on_request(store):
     [
         ("", "empty"),
         ("   \n\n", "empty"),
-        ("no speakers here at all", "No dialogue turns found"),
+        ("Link to original article\nView more\n", "No text is left"),
         ("Ana: hi\x00there", "binary"),
     ],
 )
@@ -73,6 +73,28 @@ def test_bad_transcripts_are_refused_and_nothing_written(store, text, message):
     with pytest.raises(InvalidInput, match=message):
         dialogues.import_dialogue(store, text)
     assert dialogues.list_dialogues(store) == []
+
+
+def test_text_without_speakers_is_one_author_with_a_notice_and_can_be_renamed(store):
+    text = "Probes fail on rare behaviours, because labelled examples are scarce.\n"
+    result = dialogues.import_dialogue(store, text)
+    assert (result.notices, result.dialogue.speakers) == ([NO_SPEAKERS], {"Author": None})
+    assert [(c.kind, c.speaker) for c in result.candidates] == [("crux", "Author")]
+    renamed = dialogues.rename_speaker(store, result.dialogue.id, "Author", "Dana")
+    assert [t.speaker for t in renamed.turns] == ["Dana"]
+    assert [c.speaker for c in dialogues.list_candidates(store, renamed.id)] == ["Dana"]
+
+
+def test_twenty_thousand_speakers_are_stored_with_their_people(store):
+    people.add_person(store, "speaker 7", "mentor")  # matched whatever the case
+    text = "".join(f"Speaker {i}: ok\n" for i in range(20_000))  # too short to extract from
+    d = dialogues.import_dialogue(store, text, add_speakers=True).dialogue
+    assert len(d.turns) == len(d.speakers) == 20_000
+    assert (d.turns[12_345].speaker, d.turns[12_345].text) == ("Speaker 12345", "ok")
+    assert (d.speakers["Speaker 7"], d.speakers["Speaker 19999"]) == ("speaker 7", "Speaker 19999")
+    everyone = people.list_people(store)
+    assert len(everyone) == 20_000
+    assert {p.role for p in everyone if p.name != "speaker 7"} == {"scholar"}
 
 
 def test_oversized_and_non_text_files_are_refused(tmp_path, monkeypatch):
