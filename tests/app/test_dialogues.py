@@ -76,6 +76,29 @@ def test_text_without_speakers_imports_as_one_author_with_a_notice(home, store, 
     assert [w.value for w in at.warning] == [NO_SPEAKERS]
     [row] = dialogues.list_dialogues(store)
     assert row["title"] == "Dialogue: Author"
+    # The Speakers panel, where "Author" is renamed, opens by itself.
+    [speakers] = [e for e in at.expander if e.label.startswith("Speakers")]
+    assert speakers.proto.expanded
+
+
+def test_the_page_names_its_own_fields_never_cli_flags(home, store, open_page, click):
+    at = open_page("dialogues")
+    at.text_area(key="paste_text").input(TRANSCRIPT)
+    at.selectbox(key="paste_format").set_value("markdown")
+    click(at, "Import pasted dialogue")
+    [error] = [e.value for e in at.error]
+    assert error.startswith("No turns found in markdown format")
+    assert "--" not in error and "cruxlab" not in error
+
+    # Ada stated 60% but is no person yet: the page says where to map her, not a command.
+    at.selectbox(key="paste_format").set_value("auto")
+    click(at, "Import pasted dialogue")
+    stated = next(c for c in dialogues.list_candidates(store, 1) if c.credence is not None)
+    assert f"record_{stated.id}" not in [w.key for w in at.checkbox]
+    assert (
+        "To record Ada's stated credence, map the speaker to a person under *Speakers* first."
+        in [c.value for c in at.caption]
+    )
 
 
 @pytest.mark.parametrize(
