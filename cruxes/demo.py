@@ -423,4 +423,8 @@ def start_in_background(store: Store) -> int:
         )
     # Reap the child when it exits so a long-lived app leaves no zombie.
     threading.Thread(target=proc.wait, daemon=True).start()
+    if progress is None or progress.state != "complete":
+        # Shown by the app until the new process, still starting, reports its first step.
+        starting = {"pid": proc.pid, "message": "starting"}
+        _write(home, _Tracker(home, lambda p: None).now.model_copy(update=starting))
     return proc.pid

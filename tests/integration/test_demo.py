@@ -73,7 +73,7 @@ def complete(run_statuses=("succeeded",)) -> dict:
             2: [("Mara", 0.25, "manual"), ("Theo", 0.4, "manual")],
         },
         "projects": [
-            ("Do attention scores", "in_review", False),
+            ("Do attention scores ", "in_review", False),
             ("Does the induction s", "assigned", True),
         ],
         "predictions": {1: [("Mara", 0.6), ("Theo", 0.9)], 2: [("Mara", 0.5), ("Theo", 0.8)]},
