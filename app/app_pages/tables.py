@@ -44,19 +44,19 @@ def show_cards(cards: list[Card]) -> None:
     common.table(
         cards_table(cards),
         wrap={
-            "title": 140,
+            "title": 130,
             "people": 90,
             "latest run": 90,
             "plan": 100,
-            "tags": 95,
-            "latest note": 120,
+            "tags": 110,
+            "latest note": 115,
         },
         lines=4,
         column_config={
             "id": st.column_config.NumberColumn(width=40),
             "people": st.column_config.TextColumn(width=90, help="Mentor → scholar."),
             "latest note": st.column_config.TextColumn(
-                width=120, help="How many notes, and the latest (Markdown, as written)."
+                width=115, help="How many notes, and the latest (Markdown, as written)."
             ),
         },
     )
