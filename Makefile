@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 TORCH  := torch==2.13.0
 PORT   ?= 8501
 
-.PHONY: run test lint format bench venv browser clean
+.PHONY: run test lint format bench venv browser slurm clean
 
 venv: $(STAMP)
 
@@ -25,7 +25,7 @@ run: venv
 	$(BIN)/streamlit run app/streamlit_app.py --server.address localhost \
 		--server.port $(PORT) --server.headless true --browser.gatherUsageStats false
 
-test: venv browser
+test: venv browser slurm
 	$(BIN)/python -m pytest -q
 
 # The browser tests drive the app in Debian's Chromium (playwright uses it; it never
@@ -35,6 +35,16 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium \
 		>/dev/null; } || echo "Chromium is not installed: browser tests will be skipped."
+
+# The cluster tests submit jobs to a real single-node SLURM that tests/cluster/slurm.py
+# starts and stops (as root). Debian's slurm-wlm and munge are installed when missing
+# and we are root, as in CI; otherwise those tests are skipped with a message (and
+# fail under CI=true).
+slurm:
+	@{ command -v slurmctld && command -v slurmd && command -v munged; } >/dev/null 2>&1 || \
+		{ [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq --no-install-recommends slurm-wlm munge >/dev/null; } || \
+		echo "SLURM is not installed: cluster tests will be skipped."
 
 lint: venv
 	$(BIN)/ruff check .

@@ -1,9 +1,9 @@
 """cruxlab's app: ``streamlit run app/streamlit_app.py``.
 
-This script only opens the store, draws the sidebar (and the demo's seeding
-progress while it runs) and builds the navigation; each page lives in
-``app/app_pages/`` (beside the helpers ``common``, ``charts``, ``tables`` and
-``seeding``).
+This script only opens the store (the server process becomes the database's owner,
+see ``cruxes.owner``), draws the sidebar (and the demo's seeding progress while it
+runs) and builds the navigation; each page lives in ``app/app_pages/`` (beside the
+helpers ``common``, ``charts``, ``tables`` and ``seeding``).
 """
 
 import streamlit as st

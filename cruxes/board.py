@@ -10,6 +10,9 @@
   tags and notes, as the Projects page and ``cruxlab project show`` present it.
 * ``coverage`` — gaps for the mentor: cruxes no project informs, projects with no
   run, and succeeded runs with no recorded outcome (a failed run cannot give one).
+
+Run lists here show the newest ``RUNS_SHOWN`` runs with the count of all of them:
+a group's whole history lives on the Runs page, filtered and paginated in SQL.
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ from db import projects as projects_table
 from db import runs as runs_table
 from db.store import Cursor, Store
 from db.util import now
+
+RUNS_SHOWN = 50
 
 
 def _cards(cur: Cursor, today: date | None, **filters: object) -> list[Card]:
@@ -69,12 +74,14 @@ def person_page(store: Store, person: str | int, *, today: date | None = None) -
     with store.cursor() as cur:
         who = resolve(cur, person)
         cards = _cards(cur, today, assignee_id=who.id)
-        runs = runs_table.run_rows(cur, assignee_id=who.id)
+        runs = runs_table.run_rows(cur, assignee_id=who.id, limit=RUNS_SHOWN)
+        n_runs = runs_table.count_run_rows(cur, assignee_id=who.id)
         awaiting = projects_table.awaiting_predictions(cur, who.id)
     return PersonPage(
         person=who,
         projects=cards,
         runs=[RunRow(**r) for r in runs],
+        n_runs=n_runs,
         awaiting=[AwaitingPrediction(**a) for a in awaiting],
     )
 
@@ -84,11 +91,13 @@ def coverage(store: Store, *, today: date | None = None) -> Coverage:
     with store.cursor() as cur:
         cruxes = beliefs_table.cruxes_without_project(cur)
         cards = _cards(cur, today)
-        runs = runs_table.run_rows(cur, awaiting_outcome=True)
+        runs = runs_table.run_rows(cur, awaiting_outcome=True, limit=RUNS_SHOWN)
+        n_runs = runs_table.count_run_rows(cur, awaiting_outcome=True)
     return Coverage(
         cruxes_without_project=[Crux(**c) for c in cruxes],
         projects_without_run=[c for c in cards if c.n_runs == 0],
         runs_without_outcome=[RunRow(**r) for r in runs],
+        n_runs_without_outcome=n_runs,
     )
 
 

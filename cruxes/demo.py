@@ -18,6 +18,12 @@ demo) with no deadline, passing on its progress (the organism's training steps
 and loss on first use). Progress goes to ``demo.json`` in the home, which the
 app shows while seeding is under way; one lock lets one process seed a home at
 a time (a second one follows the first one's progress, then checks every step).
+
+Each step's reads and writes are domain operations made through ``do(fn, *args)``:
+``seed_demo(store)`` makes them on a store in this process (the tests, an owner);
+``cruxlab demo`` passes ``cruxes.api.call``, so they go to the home's owner while
+one runs (the app's server may start, or stop, while the demo seeds) and are
+made here otherwise.
 """
 
 from __future__ import annotations
@@ -33,17 +39,19 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from cruxes import annotations, beliefs, outcomes, predictions, projects, review, runs
 from cruxes.dialogues import import_dialogue, list_candidates
 from cruxes.errors import CruxlabError
-from cruxes.models import DemoProgress, RunView
+from cruxes.models import DemoProgress, RunQuery, RunView
 from cruxes.people import add_person, list_people
 from cruxes.workspace import home_of
+from db import paths
 from db.store import Store
 from db.util import now
+from experiments.executors import pid_alive
 from experiments.folders import read_json, write_json_atomic
-from experiments.runs import pid_alive
 
 DEMO_TITLE = "Demo: can we trust attention-pattern methods?"
 DEMO_DIALOGUE = """\
@@ -116,13 +124,14 @@ PROGRESS_FILE = "demo.json"
 LOG_FILE = "demo.log"
 Report = Callable[[float, str], None]  # progress within a step: fraction, message
 Watch = Callable[[DemoProgress], None]
+Do = Callable[..., Any]  # do(fn, *args, **kwargs): the domain operation fn(store, *args, ...)
 
 
 @dataclass
 class Seeding:
     """What the steps have found or made so far."""
 
-    store: Store
+    do: Do
     changed: bool = False
     dialogue_id: int = 0
     crux_ids: list[int] = field(default_factory=list)
@@ -135,28 +144,28 @@ class Seeding:
 
 
 def _people(s: Seeding, report: Report) -> None:
-    names = {p.name for p in list_people(s.store)}
+    names = {p.name for p in s.do(list_people)}
     for name, role in (("Mara", "mentor"), ("Theo", "scholar")):
         if name not in names:
-            add_person(s.store, name, role)
+            s.do(add_person, name, role)
             s.made()
 
 
 def _dialogue(s: Seeding, report: Report) -> None:
     # A re-import of the same text returns the dialogue already stored.
-    imported = import_dialogue(s.store, DEMO_DIALOGUE, title=DEMO_TITLE)
+    imported = s.do(import_dialogue, DEMO_DIALOGUE, title=DEMO_TITLE)
     s.dialogue_id = imported.dialogue.id
     if imported.created:
         s.made()
 
 
 def _cruxes(s: Seeding, report: Report) -> None:
-    candidates = list_candidates(s.store, s.dialogue_id)
+    candidates = s.do(list_candidates, s.dialogue_id)
     for phrase, statement in CRUXES.items():
         c = next(c for c in candidates if phrase in c.quote and c.kind == "crux")
         crux_id = c.crux_id
         if crux_id is None:
-            crux_id = review.accept_candidate(s.store, c.id, statement=statement).id
+            crux_id = s.do(review.accept_candidate, c.id, statement=statement).id
             s.made()
         s.crux_ids.append(crux_id)
 
@@ -164,22 +173,22 @@ def _cruxes(s: Seeding, report: Report) -> None:
 def _credences(s: Seeding, report: Report) -> None:
     for index, person, value, reason in CREDENCES:
         crux_id = s.crux_ids[index]
-        history = beliefs.get_crux(s.store, crux_id).history
+        history = s.do(beliefs.get_crux, crux_id).history
         if not any(h.person_name == person and h.reason == reason for h in history):
-            beliefs.add_credence(s.store, crux_id, person, value, reason=reason)
+            s.do(beliefs.add_credence, crux_id, person, value, reason=reason)
             s.made()
 
 
 def _project(s: Seeding, title: str, **fields) -> int:
     """The demo project called ``title``, created and assigned to Theo if need be."""
-    project = next((p for p in projects.list_projects(s.store) if p.title == title), None)
+    project = next((p for p in s.do(projects.list_projects) if p.title == title), None)
     if project is None:
-        project = projects.add_project(
-            s.store, title, crux_ids=[s.crux_ids[0]], mentor="Mara", **fields
+        project = s.do(
+            projects.add_project, title, crux_ids=[s.crux_ids[0]], mentor="Mara", **fields
         )
         s.made()
     if project.status == "proposed":
-        projects.assign(s.store, project.id, "Theo")
+        s.do(projects.assign, project.id, "Theo")
         s.made()
     s.project_ids.append(project.id)
     return project.id
@@ -188,11 +197,11 @@ def _project(s: Seeding, title: str, **fields) -> int:
 def _predict(s: Seeding, project_id: int, rows) -> None:
     """Pre-register (person, P, c₊, c₋) predictions on max_induction_score > 0.5, once each."""
     for person, p, c_pos, c_neg in rows:
-        own = predictions.list_predictions(s.store, project_id, viewer=person)
+        own = s.do(predictions.list_predictions, project_id, viewer=person)
         if any(x.person_name == person for x in own):
             continue
-        predictions.add_prediction(
-            s.store,
+        s.do(
+            predictions.add_prediction,
             project_id,
             s.crux_ids[0],
             person,
@@ -208,8 +217,18 @@ def _predict(s: Seeding, project_id: int, rows) -> None:
 
 def _first_project(s: Seeding, report: Report) -> None:
     project_id = _project(s, PROJECT_TITLE, summary=PROJECT_SUMMARY)
-    if not runs.list_runs(s.store, project_id):  # predictions freeze with the first run
+    if not _demo_runs(s, project_id):  # predictions freeze with the first run
         _predict(s, project_id, PREDICTIONS)
+
+
+def _demo_runs(s: Seeding, project_id: int) -> list[RunView]:
+    """The project's runs of the demo's template, oldest first, with finished and lost ones
+    recorded (a refresh: a worker killed with an interrupted demo is failed here)."""
+    query = RunQuery(project_id=project_id, template=DEMO_TEMPLATE, limit=None, descending=False)
+    ids = s.do(runs.run_page, query).table.column("id").to_pylist()
+    if ids:
+        s.do(runs.refresh, ids)
+    return [s.do(runs.get_run, run_id) for run_id in ids]
 
 
 def _run(s: Seeding, report: Report) -> None:
@@ -217,7 +236,7 @@ def _run(s: Seeding, report: Report) -> None:
     project_id = s.project_ids[0]
     started_here = set()
     while True:
-        mine = [r for r in runs.list_runs(s.store, project_id) if r.template == DEMO_TEMPLATE]
+        mine = _demo_runs(s, project_id)
         done = next((r for r in mine if r.status == "succeeded" and r.recorded), None)
         if done is not None:
             s.run_id = done.id
@@ -230,30 +249,33 @@ def _run(s: Seeding, report: Report) -> None:
             )
         run = next((r for r in mine if not r.recorded), None)
         if run is None:
-            run = runs.start_run(s.store, project_id, DEMO_TEMPLATE)
+            run = s.do(runs.start_run, project_id, DEMO_TEMPLATE)
             started_here.add(run.id)
             s.made()
-        _follow(s.store, run, report)
+        _follow(s, run, report)
 
 
-def _follow(store: Store, run: RunView, report: Report, poll_s: float = 1.0) -> None:
+def _follow(s: Seeding, run: RunView, report: Report, poll_s: float = 1.0) -> None:
     """Report a run's progress until it is recorded (a lost worker is recorded as failed)."""
     while not run.recorded:
         report(run.progress, run.message or f"run {run.id} is {run.status}")
-        run = runs.wait_for(store, run.id, timeout=poll_s)
+        run = s.do(runs.wait_for, run.id, timeout=poll_s)
     report(1.0, f"run {run.id} {run.status}")
 
 
 def _outcome(s: Seeding, report: Report) -> None:
     project_id = s.project_ids[0]
-    outcome = next(iter(outcomes.list_outcomes(s.store, project_id)), None)
+    outcome = next(iter(s.do(outcomes.list_outcomes, project_id)), None)
     if outcome is None:
-        outcome = outcomes.record_outcome(
-            s.store, project_id, s.run_id, note="Demo: checked against both predictions."
+        outcome = s.do(
+            outcomes.record_outcome,
+            project_id,
+            s.run_id,
+            note="Demo: checked against both predictions.",
         )
         s.made()
     if any(not e.applied for e in outcome.evaluations):
-        outcomes.apply_update(s.store, outcome.id)
+        s.do(outcomes.apply_update, outcome.id)
         s.made()
     s.outcome_id = outcome.id
 
@@ -273,15 +295,15 @@ def _follow_up(s: Seeding, report: Report) -> None:
 def _annotations(s: Seeding, report: Report) -> None:
     ids = {"crux": s.crux_ids, "project": s.project_ids}
     for kind, index, tag in TAGS:
-        if tag not in annotations.tags_of(s.store, kind, ids[kind][index]):
-            annotations.add_tag(s.store, kind, ids[kind][index], tag)
+        if tag not in s.do(annotations.tags_of, kind, ids[kind][index]):
+            s.do(annotations.add_tag, kind, ids[kind][index], tag)
             s.made()
     for kind, entity_id, (person, body) in (
         ("run", s.run_id, RUN_NOTE),
         ("project", s.project_ids[1], FOLLOW_UP_NOTE),
     ):
-        if not any(n.body == body for n in annotations.list_notes(s.store, kind, entity_id)):
-            annotations.add_note(s.store, kind, entity_id, body, person=person)
+        if not any(n.body == body for n in s.do(annotations.list_notes, kind, entity_id)):
+            s.do(annotations.add_note, kind, entity_id, body, person=person)
             s.made()
 
 
@@ -309,18 +331,20 @@ def progress_file(home: Path) -> Path:
     return home / PROGRESS_FILE
 
 
-def log_file(home: Path) -> Path:
-    """Where a demo started in the background writes its output."""
-    return home / LOG_FILE
+def log_file(home: Path | None = None) -> Path:
+    """Where a demo started in the background writes its output (default: in
+    ``$CRUXLAB_HOME``)."""
+    return paths.home(home) / LOG_FILE
 
 
 def _write(home: Path, progress: DemoProgress) -> None:
     write_json_atomic(progress_file(home), progress.model_dump(mode="json", exclude={"alive"}))
 
 
-def read_progress(store: Store) -> DemoProgress | None:
-    """Where the demo's seeding stands (None if ``cruxlab demo`` never ran in this home)."""
-    data = read_json(progress_file(home_of(store)))
+def read_progress(home: Path | None = None) -> DemoProgress | None:
+    """Where the demo's seeding stands in ``home`` (default ``$CRUXLAB_HOME``); None if
+    ``cruxlab demo`` never ran there."""
+    data = read_json(progress_file(paths.home(home)))
     if data is None:
         return None
     return DemoProgress(**{**data, "alive": pid_alive(data.get("pid"))})
@@ -384,11 +408,21 @@ class _Tracker:
 
 
 def seed_demo(store: Store, *, watch: Watch | None = None) -> DemoResult:
-    """Bring the demo to its complete state, making only what is missing; ``watch`` is
-    called with the progress (also written to ``demo.json``) as the steps go."""
-    home = home_of(store)
+    """Bring the demo in ``store``'s home to its complete state in this process."""
+    return seed(
+        lambda fn, *args, **kwargs: fn(store, *args, **kwargs),
+        home_of(store),
+        watch=watch,
+    )
+
+
+def seed(do: Do, home: Path | None = None, *, watch: Watch | None = None) -> DemoResult:
+    """Bring the demo in ``home`` (default ``$CRUXLAB_HOME``) to its complete state, making
+    only what is missing, each operation through ``do``; ``watch`` is called with the
+    progress (also written to ``demo.json``) as the steps go."""
+    home = paths.home(home)
     watch = watch or (lambda progress: None)
-    s = Seeding(store)
+    s = Seeding(do)
     with _seeding_lock(home, watch):
         tracker = _Tracker(home, watch)
         for index, step in enumerate(STEPS, start=1):
@@ -404,13 +438,13 @@ def seed_demo(store: Store, *, watch: Watch | None = None) -> DemoResult:
     return DemoResult(s.changed, s.dialogue_id, s.project_ids[0], s.run_id, s.outcome_id)
 
 
-def start_in_background(store: Store) -> int:
-    """Start ``cruxlab demo`` as a process of its own (output in ``demo.log``), unless one is
-    seeding this home already; return its process id."""
-    progress = read_progress(store)
+def start_in_background(home: Path | None = None) -> int:
+    """Start ``cruxlab demo`` as a process of its own (output in ``demo.log``) for ``home``
+    (default ``$CRUXLAB_HOME``), unless one is seeding it already; return its process id."""
+    home = paths.home(home)
+    progress = read_progress(home)
     if progress is not None and progress.state == "seeding" and progress.alive:
         return progress.pid
-    home = home_of(store)
     env = {**os.environ, "CRUXLAB_HOME": str(home), "PYTHONUNBUFFERED": "1"}
     with log_file(home).open("ab") as log:
         proc = subprocess.Popen(

@@ -12,6 +12,7 @@ import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from pydantic import Field
 
@@ -85,16 +86,26 @@ def decode_text(raw: bytes, name: str) -> str:
         raise InvalidInput(f"{name} is not UTF-8 text; save it as UTF-8 and try again.") from None
 
 
+def read_limited(stream: BinaryIO, name: str, size: int | None = None) -> str:
+    """A transcript from an open binary stream (a file, an upload), refused unread when its
+    ``size`` is over the limit; never more than the limit is read into memory."""
+    limit = max_bytes()
+    if size is not None and size > limit:
+        raise _too_large(name)
+    raw = stream.read(limit + 1)
+    if len(raw) > limit:  # the size was not known, or the file grew
+        raise _too_large(name)
+    return decode_text(raw, name)
+
+
 def read_text_file(path: str | Path) -> str:
     """A transcript file's text, refusing what cannot be a transcript."""
     path = Path(path)
     try:
-        if path.stat().st_size > max_bytes():
-            raise _too_large(str(path))
-        raw = path.read_bytes()
-    except (FileNotFoundError, IsADirectoryError):
+        with path.open("rb") as fh:
+            return read_limited(fh, str(path), os.fstat(fh.fileno()).st_size)
+    except (FileNotFoundError, IsADirectoryError, PermissionError):
         raise InvalidInput(f"No readable file at {path}.") from None
-    return decode_text(raw, str(path))
 
 
 def content_hash(text: str) -> str:

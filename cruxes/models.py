@@ -5,11 +5,19 @@ Field descriptions double as help text in the app and the CLI.
 
 from __future__ import annotations
 
+import base64
 import math
 from datetime import date, datetime
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    ValidationError,
+)
 
 from db.errors import InvalidInput
 
@@ -23,7 +31,8 @@ CandidateStatus = Literal["pending", "accepted", "merged", "rejected"]
 CANDIDATE_STATUSES: tuple[str, ...] = CandidateStatus.__args__
 ProjectStatus = Literal["proposed", "assigned", "running", "in_review", "done"]
 PROJECT_STATUSES: tuple[str, ...] = ProjectStatus.__args__
-RunStatus = Literal["queued", "running", "succeeded", "failed"]
+RunStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
+RUN_STATUSES: tuple[str, ...] = RunStatus.__args__
 TagKind = Literal["crux", "project", "run"]
 NoteKind = Literal["project", "run"]
 DEFAULT_QUESTION = "Is mechanistic interpretability useful?"
@@ -336,10 +345,101 @@ class RunView(Model):
     artifacts: list[str] = Field(default=[], description="Paths of the run's artifact files.")
     folder: str
     recorded: bool = Field(False, description="Whether the result is in the database yet.")
+    executor: str | None = Field(None, description="Where the worker runs (local, slurm, …).")
+    job_id: str | None = Field(None, description="The executor's handle for the worker.")
+    heartbeat_at: datetime | None = Field(None, description="When the worker last reported.")
 
     @property
     def finished(self) -> bool:
-        return self.status in ("succeeded", "failed")
+        return self.status in ("succeeded", "failed", "cancelled")
+
+
+MAX_COMPARED = 1000
+
+
+class RunQuery(Model):
+    """What the runs table shows: filters, a sort and a page (all applied in SQL)."""
+
+    project_id: int | None = Field(None, description="Only this project's runs.")
+    template: str | None = Field(None, description="Only runs of this template.")
+    status: RunStatus | None = Field(None, description="Only runs in this state.")
+    tag: str | None = Field(None, description="Only runs carrying this tag.")
+    person: str | None = Field(None, description="Only runs of projects assigned to this person.")
+    since: date | None = Field(None, description="Created on or after this day (UTC).")
+    until: date | None = Field(None, description="Created on or before this day (UTC).")
+    metrics: list[str] = Field(
+        [], description="Metric filters on final values, e.g. 'faithfulness > 0.9'."
+    )
+    params: list[str] = Field(
+        [], description="Config filters, e.g. 'n_sequences = 64' or 'model = organism:modadd-1l'."
+    )
+    sort: str = Field("id", description="A column (id, created_at, status, …) or a metric name.")
+    descending: bool = Field(True, description="Largest (newest) first.")
+    limit: int | None = Field(50, ge=1, description="Runs per page; None for all.")
+    offset: int = Field(0, ge=0, description="Runs to skip before the page.")
+
+
+def _arrow_to_wire(table: Any) -> str:
+    """An Arrow table as base64 Arrow IPC (how a table crosses the owner's socket)."""
+    import pyarrow as pa
+
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return base64.b64encode(sink.getvalue().to_pybytes()).decode("ascii")
+
+
+def _arrow_from_wire(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    import pyarrow as pa
+
+    return pa.ipc.open_stream(base64.b64decode(value)).read_all()
+
+
+# A pyarrow.Table field; in JSON (over the owner's socket) it travels as Arrow IPC.
+ArrowTable = Annotated[
+    Any,
+    BeforeValidator(_arrow_from_wire),
+    PlainSerializer(_arrow_to_wire, when_used="json"),
+]
+
+
+class RunPage(Model):
+    """One page of the runs table as an Arrow table, with counts over every matching run."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+    query: RunQuery
+    table: ArrowTable = Field(description="pyarrow.Table: one row per run, one column per metric.")
+    metric_columns: dict[str, str] = Field(description="Metric name → its column in the table.")
+    total: int = Field(description="Runs matching every filter.")
+    by_status: dict[str, int] = Field(description="Runs per state, every filter but the state.")
+    by_template: dict[str, int] = Field(description="Runs per template matching every filter.")
+
+    def rows(self) -> list[dict[str, Any]]:
+        """The page as JSON-ready dicts, each metric under ``metrics``."""
+        columns = set(self.metric_columns.values())
+        out = []
+        for row in self.table.to_pylist():
+            metrics = {name: row[col] for name, col in self.metric_columns.items()}
+            base = {k: v for k, v in row.items() if k not in columns}
+            out.append({**base, "metrics": {k: v for k, v in metrics.items() if v is not None}})
+        return out
+
+
+class Comparison(Model):
+    """Runs side by side: the config keys that differ, and every final metric."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+    ids: list[int]
+    same: dict[str, Any] = Field(description="Config keys with one value across all the runs.")
+    differing: list[str] = Field(description="Config keys whose values differ between runs.")
+    table: ArrowTable = Field(
+        description="pyarrow.Table: id, template, status, each differing key, each metric."
+    )
+    metric_columns: dict[str, str] = Field(description="Metric name → its column in the table.")
 
 
 def _tag_text(value: Any) -> Any:
@@ -590,7 +690,8 @@ class AwaitingPrediction(Model):
 class PersonPage(Model):
     person: Person
     projects: list[Card] = Field(description="Projects assigned to them.")
-    runs: list[RunRow] = Field(description="Runs of those projects, newest first.")
+    runs: list[RunRow] = Field(description="Runs of those projects, newest first (at most 50).")
+    n_runs: int = Field(0, description="All runs of those projects.")
     awaiting: list[AwaitingPrediction] = Field(
         description="Open projects' cruxes they have not predicted yet."
     )
@@ -599,7 +700,10 @@ class PersonPage(Model):
 class Coverage(Model):
     cruxes_without_project: list[Crux]
     projects_without_run: list[Card]
-    runs_without_outcome: list[RunRow] = Field(description="Succeeded runs with no outcome.")
+    runs_without_outcome: list[RunRow] = Field(
+        description="The newest succeeded runs with no outcome (at most 50)."
+    )
+    n_runs_without_outcome: int = Field(0, description="All succeeded runs with no outcome.")
 
 
 class ExchangeResult(Model):

@@ -11,17 +11,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from cruxes.models import Credence, Evaluation, Outcome, RunView
+from cruxes.models import Credence, Evaluation, Outcome, RunRow
 from cruxes.people import resolve
 from cruxes.predictions import list_predictions
 from cruxes.projects import require_project, write_project
-from cruxes.runs import list_runs
 from db import beliefs as beliefs_table
 from db import outcomes as outcomes_table
 from db import runs as runs_table
 from db.errors import Conflict, InvalidInput, NotFound
 from db.store import Cursor, Store
-from experiments.runs import reconcile
 
 
 def _require_outcome(cur: Cursor, outcome_id: int) -> Outcome:
@@ -36,7 +34,6 @@ def record_outcome(
     store: Store, project_id: int, run_id: int, *, note: str | None = None
 ) -> Outcome:
     """Evaluate the project's predictions on a finished run and record the outcome."""
-    reconcile(store)
     predictions = list_predictions(store, project_id, everyone=True)
     with store.transaction() as cur:
         project = require_project(cur, project_id)
@@ -44,8 +41,13 @@ def record_outcome(
         if run is None or run["project_id"] != project_id:
             raise NotFound(f"Project {project_id} has no run {run_id}.")
         if run["status"] != "succeeded":
+            hint = (
+                " (if it has finished, `cruxlab run refresh` records it)"
+                if run["status"] in ("queued", "running")
+                else ""
+            )
             raise Conflict(
-                f"Run {run_id} is {run['status']}; only a succeeded run can give an outcome."
+                f"Run {run_id} is {run['status']}; only a succeeded run can give an outcome{hint}."
             )
         earlier = outcomes_table.outcome_for_run(cur, run_id)
         if earlier is not None:
@@ -99,10 +101,15 @@ def list_outcomes(store: Store, project_id: int | None = None) -> list[Outcome]:
     return [Outcome(**r, evaluations=evaluations[r["id"]]) for r in rows]
 
 
-def runs_awaiting_outcome(store: Store, project_id: int) -> list[RunView]:
-    """A project's succeeded runs that have no outcome yet."""
-    used = {o.run_id for o in list_outcomes(store, project_id)}
-    return [r for r in list_runs(store, project_id) if r.status == "succeeded" and r.id not in used]
+def runs_awaiting_outcome(store: Store, project_id: int) -> list[tuple[RunRow, dict[str, float]]]:
+    """A project's succeeded runs that have no outcome yet, newest first, with final metrics."""
+    with store.cursor() as cur:
+        rows = runs_table.run_rows(cur, project_id=project_id, awaiting_outcome=True)
+        finals = runs_table.finals_of(cur, [r["id"] for r in rows]).to_pylist()
+    metrics: dict[int, dict[str, float]] = defaultdict(dict)
+    for f in finals:
+        metrics[f["run_id"]][f["name"]] = f["value"]
+    return [(RunRow(**r), metrics[r["id"]]) for r in rows]
 
 
 def apply_update(

@@ -1,32 +1,48 @@
-"""Runs from the agenda's side: start a template for a project, watch it, read its results.
+"""Runs from the agenda's side: start a template for a project, list, compare, read results.
 
-Starting a run freezes the project's predictions and moves it to running, in
-the same transaction that creates the run; the worker process is launched only
-after that commits.
+Every change of a run's state goes through ``experiments.lifecycle``. Starting a
+run is one unit of work there: the project's predictions freeze, the project moves
+to running, the run is created and handed to its executor — or, if the executor
+refuses, none of it happens. Reads here never write: a run that finished while the
+database was busy, or whose worker was lost, is recorded by ``refresh`` (start-up,
+the worker pool, ``cruxlab run refresh``, the Runs page's button).
+
+The runs table (``run_page``) and ``compare`` are assembled here once, as Arrow
+tables, and rendered by both the Runs page and ``cruxlab run``.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import time
-from pathlib import Path
-from typing import Any
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
-from cruxes.models import RunView
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+from cruxes import sweeps
+from cruxes.models import MAX_COMPARED, Comparison, RunPage, RunQuery, RunView, TagIn, parse
+from cruxes.people import resolve
 from cruxes.projects import freeze_for_run
 from db import runs as runs_table
 from db.errors import InvalidInput, NotFound
-from db.store import Store
-from experiments import runs as run_model
-from experiments.executors import Executor, get_executor
+from db.store import Cursor, Store
+from experiments import lifecycle
+from experiments.executors import EXECUTORS, Executor, default_name, get_executor
 from experiments.folders import RunFolder
-from experiments.registry import Template, get_template, templates
 
 DEVICES = ("auto", "cpu", "cuda")
+CURVE_POINTS = 2000  # most points drawn per metric curve
+MAX_SEED = 2**63 - 1  # the seed column is a signed 64-bit integer
 
 
-def list_templates() -> list[Template]:
+def list_templates() -> list:
     """Every registered experiment template."""
+    from experiments.registry import templates  # imports the templates (and torch) on demand
+
     return templates()
 
 
@@ -41,6 +57,20 @@ def parse_assignments(pairs: list[str]) -> dict[str, str]:
     return values
 
 
+def executor_names() -> list[str]:
+    """Every executor a run can start on (local, slurm)."""
+    return sorted(EXECUTORS)
+
+
+def default_executor(store: Store) -> str:
+    """The executor a run starts on unless told: ``$CRUXLAB_EXECUTOR``, then settings.toml
+    (``local`` while that file is unreadable: starting a run then says what is wrong)."""
+    try:
+        return default_name(lifecycle.home_of(store))
+    except InvalidInput:
+        return "local"
+
+
 def start_run(
     store: Store,
     project_id: int,
@@ -49,78 +79,355 @@ def start_run(
     *,
     seed: int = 0,
     device: str = "auto",
-    executor: Executor | None = None,
+    executor: Executor | str | None = None,
+    options: Sequence[str] | Mapping[str, Any] | None = None,
 ) -> RunView:
-    """Validate the config (types, ranges, and against the model's shape), then create the run,
-    freeze the project's predictions and launch the worker; a refused config changes nothing."""
+    """Validate the config (types, ranges, and against the model's shape), then in one unit
+    of work freeze the project's predictions, create the run and hand it to its executor;
+    a refused config, or an executor that refuses, changes nothing.
+
+    ``executor`` is an executor or its name (default: the home's, see
+    ``experiments.executors``); ``options`` are its per-run options (SLURM's ``KEY=VALUE``).
+    """
+    from experiments.registry import get_template
+
     template = get_template(template_name)
     config = template.validate(values)
+    items = [(json.loads(config.model_dump_json()), seed)]
+    [run] = _launch(store, project_id, template.name, items, device, executor, options)
+    return run
+
+
+def start_sweep(
+    store: Store,
+    project_id: int,
+    template_name: str,
+    grid: list[str],
+    values: dict[str, Any] | None = None,
+    *,
+    seed: int = 0,
+    device: str = "auto",
+    executor: Executor | str | None = None,
+    options: Sequence[str] | Mapping[str, Any] | None = None,
+) -> list[RunView]:
+    """Start one run per point of ``grid`` (``KEY=V1,V2`` each; see ``cruxes.sweeps``).
+
+    Every point is validated first, as a single run's config is (against the model too);
+    then all runs start in one unit of work, handed to the executor at once (on SLURM: one
+    job array), or none does.
+    """
+    from experiments.registry import get_template
+
+    template = get_template(template_name)
+    items = sweeps.configs(template, grid, values or {}, seed)
+    return _launch(store, project_id, template.name, items, device, executor, options)
+
+
+def _launch(
+    store: Store,
+    project_id: int,
+    template: str,
+    items: list[tuple[dict[str, Any], int]],
+    device: str,
+    executor: Executor | str | None,
+    options: Sequence[str] | Mapping[str, Any] | None,
+) -> list[RunView]:
     if device not in DEVICES:
         raise InvalidInput(f"Device must be one of {', '.join(DEVICES)}, not {device!r}.")
-    home = run_model.home_of(store)
-    with store.transaction() as cur:
-        freeze_for_run(cur, project_id)
-        row = run_model.create_run(
-            cur, home, project_id, template, config, seed=seed, device=device
-        )
-    (executor or get_executor()).submit(home, row["id"])
-    return get_run(store, row["id"])
+    for _, seed in items:
+        if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+            raise InvalidInput(
+                f"The seed must be a whole number from 0 to {MAX_SEED}, not {seed!r}."
+            )
+    if executor is None or isinstance(executor, str):
+        executor = get_executor(executor, options=options, home=lifecycle.home_of(store))
+    run_ids = lifecycle.launch_many(
+        store,
+        project_id,
+        template,
+        items,
+        device=device,
+        executor=executor,
+        prepare=lambda cur: freeze_for_run(cur, project_id),
+    )
+    return [get_run(store, run_id) for run_id in run_ids]
+
+
+def refresh(store: Store, run_ids: list[int] | None = None) -> dict[int, str]:
+    """Record finished runs the database missed and fail lost ones; run id → new state."""
+    return lifecycle.refresh(store, run_ids)
+
+
+def cancel_run(store: Store, run_id: int) -> RunView:
+    """Stop a queued or running run (its worker too); it ends cancelled unless it finished first."""
+    lifecycle.cancel(store, run_id)
+    return get_run(store, run_id)
 
 
 def wait_for(store: Store, run_id: int, timeout: float | None = None, poll: float = 0.5) -> RunView:
     """Block until a run has finished and is recorded (or ``timeout`` passes)."""
+    [view] = wait_for_all(store, [run_id], timeout, poll)
+    return view
+
+
+def wait_for_all(
+    store: Store, run_ids: Sequence[int], timeout: float | None = None, poll: float = 0.5
+) -> list[RunView]:
+    """Block until every run has finished and is recorded (or ``timeout`` passes); this
+    refreshes them, so it records what cluster jobs left in their folders."""
     deadline = None if timeout is None else time.monotonic() + timeout
     while True:
-        run_model.reconcile(store)
-        view = get_run(store, run_id)
-        if view.recorded or (deadline is not None and time.monotonic() >= deadline):
-            return view
+        lifecycle.refresh(store, list(run_ids))
+        views = [get_run(store, run_id) for run_id in run_ids]
+        done = all(v.recorded for v in views)
+        if done or (deadline is not None and time.monotonic() >= deadline):
+            return views
         time.sleep(poll)
 
 
-def _view(store: Store, row: dict[str, Any], metrics: dict[str, float]) -> RunView:
-    state = run_model.live_state(store, row)
-    folder = RunFolder(Path(state["folder"]))
-    return RunView(
-        **{
-            k: v
-            for k, v in state.items()
-            if k in RunView.model_fields and k not in ("config", "progress")
-        },
-        config=json.loads(row["config"]),
-        progress=state["progress"]["fraction"],
-        message=state["progress"]["message"],
-        metrics=metrics,
-        artifacts=[str(p) for p in folder.list_artifacts()],
-        recorded=row["ingested_at"] is not None,
-    )
-
-
 def get_run(store: Store, run_id: int) -> RunView:
-    """One run with its live status, final metrics and artifacts."""
+    """One run as the database records it, with its final metrics and artifacts."""
     with store.cursor() as cur:
         row = runs_table.get_run(cur, run_id)
         if row is None:
             raise NotFound(f"No run {run_id}; see `cruxlab run list`.")
         metrics = runs_table.final_metrics(cur, run_id)
-    return _view(store, row, metrics)
+    folder = RunFolder.of(lifecycle.home_of(store), run_id)
+    computed = ("config", "progress", "message")
+    fields = {k: v for k, v in row.items() if k in RunView.model_fields and k not in computed}
+    return RunView(
+        **fields,
+        config=json.loads(row["config"]),
+        progress=row["progress"] or 0.0,
+        message=row["message"] or "",
+        metrics=metrics,
+        artifacts=[str(p) for p in folder.list_artifacts()],
+        folder=str(folder.root),
+        recorded=row["ingested_at"] is not None,
+    )
 
 
-def list_runs(store: Store, project_id: int | None = None) -> list[RunView]:
-    """Runs (optionally of one project) with live status and final metrics."""
-    run_model.reconcile(store)
+# A metric filter: NAME OP NUMBER. The operator comes from db.runs.OPERATORS.
+METRIC_FILTER = re.compile(
+    r"^\s*(?P<name>[A-Za-z_][\w.:/-]*)\s*(?P<op>>=|<=|==|!=|>|<|=)\s*"
+    r"(?P<value>[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*$"
+)
+
+
+def parse_metric_filter(text: str) -> tuple[str, str, float]:
+    """``"faithfulness > 0.9"`` → ``("faithfulness", ">", 0.9)``; InvalidInput otherwise."""
+    match = METRIC_FILTER.match(text)
+    if match is None:
+        ops = ", ".join(o for o in runs_table.OPERATORS if o != "==")
+        raise InvalidInput(
+            f"A metric filter is NAME OP NUMBER with OP one of {ops} "
+            f"(e.g. 'faithfulness > 0.9'), not {text!r}."
+        )
+    return match["name"], match["op"], float(match["value"])
+
+
+PARAM_FILTER = re.compile(
+    r"^\s*(?P<name>[A-Za-z_][\w.]*)\s*(?P<op>>=|<=|==|!=|>|<|=)\s*(?P<value>\S.*?)\s*$"
+)
+
+
+def parse_param_filter(text: str) -> tuple[str, str, float | str]:
+    """``"n_sequences = 64"`` → ``("$.n_sequences", "=", 64.0)``; text values compare as
+    text (= and != only); InvalidInput otherwise."""
+    match = PARAM_FILTER.match(text)
+    if match is not None:
+        try:
+            value: float | str = float(match["value"])
+        except ValueError:
+            value = match["value"].strip("'\"")
+        if isinstance(value, float) or match["op"] in ("=", "==", "!="):
+            return f"$.{match['name']}", match["op"], value
+    raise InvalidInput(
+        "A config filter is KEY OP VALUE (e.g. 'n_sequences = 64' or "
+        f"'model = organism:modadd-1l'; text takes only = and !=), not {text!r}."
+    )
+
+
+def _filters(cur: Cursor, query: RunQuery) -> dict[str, Any]:
+    if query.since and query.until and query.since > query.until:
+        raise InvalidInput(f"The period starts ({query.since}) after it ends ({query.until}).")
+    return {
+        "project_id": query.project_id,
+        "template": query.template,
+        "status": query.status,
+        "tag": parse(TagIn, "tag", tag=query.tag).tag if query.tag else None,
+        "person_id": resolve(cur, query.person).id if query.person else None,
+        "created_from": datetime.combine(query.since, datetime.min.time()) if query.since else None,
+        "created_before": datetime.combine(query.until + timedelta(days=1), datetime.min.time())
+        if query.until
+        else None,
+        "metrics": [parse_metric_filter(m) for m in query.metrics],
+        "params": [parse_param_filter(p) for p in query.params],
+    }
+
+
+def _with_metrics(table: pa.Table, finals: pa.Table) -> tuple[pa.Table, dict[str, str]]:
+    """Add one column per metric (its final value, else null) to a table of runs keyed by
+    ``id``, from (run_id, name, value) rows; vectorised, so a page of every run stays cheap."""
+    import numpy as np
+    import pyarrow as pa  # not pyarrow.compute: importing it costs more than this whole pivot
+
+    ids = table.column("id").to_numpy()
+    order = np.argsort(ids, kind="stable")
+    names = finals.column("name").to_numpy(zero_copy_only=False)
+    run_ids = finals.column("run_id").to_numpy()
+    finals_values = finals.column("value").to_numpy(zero_copy_only=False)  # null → NaN
+    columns = {}
+    for name in sorted(set(names)):
+        mine = names == name
+        rows = order[np.searchsorted(ids[order], run_ids[mine])]
+        values = np.full(len(ids), np.nan)
+        values[rows] = finals_values[mine]
+        present = ~np.isnan(values)  # a metric is stored as null, never as NaN
+        column = name if name not in table.column_names else f"metric:{name}"
+        table = table.append_column(column, pa.array(values, pa.float64(), mask=~present))
+        columns[name] = column
+    return table, columns
+
+
+def run_page(store: Store, query: RunQuery | None = None) -> RunPage:
+    """One page of the runs table — filtered, sorted by a column or a metric, with each
+    run's final metrics as columns — and the counts per state and template."""
+    query = query or RunQuery()
+    sort = {"sort": query.sort} if query.sort in runs_table.SORTS else {"sort_metric": query.sort}
     with store.cursor() as cur:
-        rows = runs_table.list_runs(cur, project_id)
-        metrics = runs_table.final_metrics_by_run(cur, project_id)
-    return [_view(store, r, metrics.get(r["id"], {})) for r in rows]
+        filters = _filters(cur, query)
+        table = runs_table.page(
+            cur,
+            **sort,
+            descending=query.descending,
+            limit=query.limit,
+            offset=query.offset,
+            **filters,
+        )
+        finals = runs_table.finals_of(cur, table.column("id").to_pylist())
+        cells = runs_table.counts(cur, **{**filters, "status": None})
+    table, columns = _with_metrics(table, finals)
+    by_status: dict[str, int] = {}
+    by_template: dict[str, int] = {}
+    for c in cells:
+        by_status[c["status"]] = by_status.get(c["status"], 0) + c["n"]
+        if query.status in (None, c["status"]):
+            by_template[c["template"]] = by_template.get(c["template"], 0) + c["n"]
+    return RunPage(
+        query=query,
+        table=table,
+        metric_columns=columns,
+        total=sum(by_template.values()),
+        by_status=dict(sorted(by_status.items())),
+        by_template=dict(sorted(by_template.items())),
+    )
+
+
+def metric_names(store: Store) -> list[str]:
+    """Every metric any recorded run reported (to sort and filter the runs table by)."""
+    with store.cursor() as cur:
+        return runs_table.metric_names(cur)
+
+
+def _flat(config: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat = {}
+    for key, value in config.items():
+        if isinstance(value, dict):
+            flat |= _flat(value, f"{prefix}{key}.")
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def _column(values: list[Any]) -> pa.Array:
+    import pyarrow as pa
+
+    present = [v for v in values if v is not None]
+    if all(isinstance(v, bool) for v in present):
+        return pa.array(values, pa.bool_())
+    if all(isinstance(v, int | float) and not isinstance(v, bool) for v in present):
+        return pa.array(values, pa.float64())
+    text = [None if v is None else v if isinstance(v, str) else json.dumps(v) for v in values]
+    return pa.array(text, pa.string())
+
+
+RUN_RANGE = re.compile(r"^\s*(\d+)\s*(?:-\s*(\d+))?\s*$")
+
+
+def parse_run_ids(text: str) -> list[int]:
+    """``"12, 15-40"`` → ``[12, 15, 16, …, 40]`` (at most 1,000 ids)."""
+    ids: list[int] = []
+    for part in filter(str.strip, (text or "").split(",")):
+        match = RUN_RANGE.match(part)
+        if match is None:
+            raise InvalidInput(f"Run ids are numbers or ranges like 15-40, not {part.strip()!r}.")
+        first, last = int(match[1]), int(match[2] or match[1])
+        if last < first or last - first >= MAX_COMPARED or len(ids) > MAX_COMPARED:
+            raise InvalidInput(f"Compare at most {MAX_COMPARED:,} runs at once ({part.strip()}).")
+        ids.extend(range(first, last + 1))
+    return ids
+
+
+def compare(store: Store, run_ids: list[int]) -> Comparison:
+    """Runs side by side (at most 1,000): the config keys that differ, and every final metric."""
+    ids = sorted(set(run_ids))
+    if not ids:
+        raise InvalidInput("Choose at least one run to compare.")
+    if len(ids) > MAX_COMPARED:
+        raise InvalidInput(f"Compare at most {MAX_COMPARED:,} runs at once, not {len(ids):,}.")
+    with store.cursor() as cur:
+        rows = runs_table.compared(cur, ids)
+        finals = runs_table.finals_of(cur, ids)
+    missing = sorted(set(ids) - {r["id"] for r in rows})
+    if missing:
+        raise NotFound(f"No run {', '.join(map(str, missing[:5]))}; see `cruxlab run list`.")
+    configs = [
+        {"template": r["template"], "seed": r["seed"], "device": r["device"]}
+        | _flat(json.loads(r["config"]))
+        for r in rows
+    ]
+    keys = list(dict.fromkeys(k for c in configs for k in c))
+    same, differing = {}, []
+    for key in keys:
+        seen = {json.dumps(c.get(key), sort_keys=True) for c in configs}
+        if len(seen) == 1:
+            same[key] = configs[0].get(key)
+        else:
+            differing.append(key)
+    import pyarrow as pa
+
+    table = pa.table(
+        {
+            "id": pa.array(ids, pa.int64()),
+            "status": pa.array([r["status"] for r in rows], pa.string()),
+            **{key: _column([c.get(key) for c in configs]) for key in differing},
+        }
+    )
+    table, columns = _with_metrics(table, finals)
+    return Comparison(ids=ids, same=same, differing=differing, table=table, metric_columns=columns)
+
+
+def metric_curves(store: Store, run_id: int, max_points: int = CURVE_POINTS) -> pa.Table:
+    """A run's metrics per step (name, step, value, n), long curves averaged over buckets of
+    consecutive steps so that each metric has at most ``max_points`` points."""
+    with store.cursor() as cur:
+        shape = runs_table.curve_shape(cur, run_id)
+        if not shape:
+            import pyarrow as pa
+
+            return runs_table.empty_metrics().append_column("n", pa.array([], pa.int64()))
+        span = max(s["last"] - s["first"] + 1 for s in shape)
+        bucket = -(-span // max_points)  # ceil
+        return runs_table.curves(cur, run_id, [s["name"] for s in shape], bucket)
 
 
 def metric_history(store: Store, run_id: int) -> list[dict[str, Any]]:
-    """Every (name, step, value) a run recorded."""
-    with store.cursor() as cur:
-        return runs_table.run_metrics(cur, run_id)
+    """Every (name, step, value) a run recorded, long curves bucketed (see ``metric_curves``)."""
+    curves = metric_curves(store, run_id).drop_columns(["n"])
+    return curves.to_pylist()
 
 
 def run_log(store: Store, run_id: int) -> str:
     """The end of a run's log."""
-    return RunFolder.of(run_model.home_of(store), run_id).read_log()
+    return RunFolder.of(lifecycle.home_of(store), run_id).read_log()

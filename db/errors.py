@@ -27,3 +27,10 @@ class StaleWrite(Conflict):
 
 class StoreBusy(CruxlabError):
     """Another process held the database for longer than the lock timeout."""
+
+
+# Every error type a person can cause, by name: how the owner's answers carry them.
+ERRORS: dict[str, type[CruxlabError]] = {
+    cls.__name__: cls
+    for cls in (CruxlabError, InvalidInput, NotFound, Conflict, StaleWrite, StoreBusy)
+}

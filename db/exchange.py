@@ -1,11 +1,15 @@
-"""Moving whole tables in and out: Parquet export, restore into an empty database, bulk loads.
+"""Moving whole tables in and out: Parquet export, backup copies, restore, bulk loads.
 
 Table names come from the database's own catalogue (an allow-list), never from
 the caller's text; file paths are bound parameters.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+import duckdb
 
 from db.errors import InvalidInput
 from db.migrations import SELECT_APPLIED
@@ -13,13 +17,12 @@ from db.store import Cursor
 
 MIGRATIONS_TABLE = "schema_migrations"
 SELECT_TABLES = """
-SELECT table_name FROM information_schema.tables
-WHERE table_schema = 'main' AND table_type = 'BASE TABLE'
+SELECT table_name FROM duckdb_tables()
+WHERE database_name = current_database() AND schema_name = 'main'
 ORDER BY table_name
 """
 SELECT_SEQUENCES = "SELECT sequence_name, last_value FROM duckdb_sequences()"
 SET_SEQUENCE = "SELECT setval(?, ?)"
-SELECT_EXPORTED_MIGRATIONS = "SELECT version FROM read_parquet(?) ORDER BY version"
 
 
 def tables(cur: Cursor) -> list[str]:
@@ -34,8 +37,13 @@ def _known(cur: Cursor, table: str) -> str:
 
 
 def row_counts(cur: Cursor) -> dict[str, int]:
-    """Table → number of rows, for every table."""
-    return {t: cur.scalar(f"SELECT count(*) FROM {_known(cur, t)}") for t in tables(cur)}
+    """Table → number of rows, for every table (names from the catalogue)."""
+    names = tables(cur)
+    if not names:
+        return {}
+    query = " UNION ALL ".join(f"SELECT '{t}' AS t, count(*) AS n FROM \"{t}\"" for t in names)
+    counts = {r["t"]: r["n"] for r in cur.all(query)}
+    return {t: counts[t] for t in names}
 
 
 def export_table(cur: Cursor, table: str, path: Path) -> None:
@@ -43,11 +51,69 @@ def export_table(cur: Cursor, table: str, path: Path) -> None:
     cur.execute(f"COPY {_known(cur, table)} TO ? (FORMAT parquet)", [str(path)])
 
 
-def load_table(cur: Cursor, table: str, path: Path) -> int:
-    """Append a Parquet file's rows to a table, matching columns by name; the row count."""
-    source = [str(path)]
-    cur.execute(f"INSERT INTO {_known(cur, table)} BY NAME SELECT * FROM read_parquet(?)", source)
-    return cur.scalar("SELECT count(*) FROM read_parquet(?)", source)
+SELECT_COLUMNS = """
+SELECT table_name, column_name FROM information_schema.columns
+WHERE table_schema = 'main' ORDER BY table_name, ordinal_position
+"""
+SELECT_ATTACHED_TABLES = """
+SELECT table_name FROM information_schema.tables
+WHERE table_catalog = ? AND table_schema = 'main' AND table_type = 'BASE TABLE'
+"""
+BACKUP_ALIAS = "cruxlab_backup"
+
+
+def columns(cur: Cursor) -> dict[str, list[str]]:
+    """Every table's column names, in order."""
+    found: dict[str, list[str]] = {}
+    for r in cur.all(SELECT_COLUMNS):
+        found.setdefault(r["table_name"], []).append(r["column_name"])
+    return found
+
+
+def read_parquet(cur: Cursor, path: Path) -> Any:
+    """A Parquet file as a pyarrow Table; a file that is not readable Parquet is refused."""
+    try:
+        return cur.raw.sql("SELECT * FROM read_parquet(?)", params=[str(path)]).to_arrow_table()
+    except duckdb.Error as exc:
+        reason = str(exc).splitlines()[0]
+        raise InvalidInput(
+            f"The export is refused: {path.name} is not a readable Parquet file ({reason}); "
+            "nothing was imported."
+        ) from None
+
+
+@contextmanager
+def attached(cur: Cursor, path: Path) -> Iterator[dict[str, Any]]:
+    """A backup database file opened read-only: its tables as pyarrow Tables, by name."""
+    try:
+        cur.execute(f"ATTACH ? AS {BACKUP_ALIAS} (READ_ONLY)", [str(path)])
+    except duckdb.Error as exc:
+        reason = str(exc).splitlines()[0]
+        raise InvalidInput(
+            f"The backup is refused: {path} is not a readable cruxlab database ({reason}); "
+            "nothing was imported."
+        ) from None
+    try:
+        names = [r["table_name"] for r in cur.all(SELECT_ATTACHED_TABLES, [BACKUP_ALIAS])]
+        tables = {}
+        for name in names:  # names come from the backup's own catalogue, quoted
+            quoted = '"' + name.replace('"', '""') + '"'
+            tables[name] = cur.raw.sql(
+                f"SELECT * FROM {BACKUP_ALIAS}.main.{quoted}"
+            ).to_arrow_table()
+        yield tables
+    finally:
+        cur.execute(f"DETACH {BACKUP_ALIAS}")
+
+
+def copy_database(cur: Cursor, path: Path) -> None:
+    """Write a copy of this database, as it is at one moment, to a new DuckDB file."""
+    catalog = cur.scalar("SELECT current_database()")
+    cur.execute(f"ATTACH ? AS {BACKUP_ALIAS}", [str(path)])
+    try:
+        cur.execute(f'COPY FROM DATABASE "{catalog}" TO {BACKUP_ALIAS}')
+    finally:
+        cur.execute(f"DETACH {BACKUP_ALIAS}")
 
 
 def load_rows(cur: Cursor, table: str, rows: Any) -> None:
@@ -63,20 +129,16 @@ def load_rows(cur: Cursor, table: str, rows: Any) -> None:
 def continue_sequences(cur: Cursor) -> None:
     """Move each ``<table>_id`` sequence past the largest id in its table."""
     last = {r["sequence_name"]: r["last_value"] for r in cur.all(SELECT_SEQUENCES)}
-    for table in tables(cur):
-        sequence = f"{table}_id"
-        if sequence not in last:
-            continue
-        top = cur.scalar(f"SELECT max(id) FROM {_known(cur, table)}")
-        if top is not None and top > (last[sequence] or 0):
-            cur.execute(SET_SEQUENCE, [sequence, top])
+    numbered = [t for t in tables(cur) if f"{t}_id" in last]  # names from the catalogue
+    if not numbered:
+        return
+    query = " UNION ALL ".join(f"SELECT '{t}' AS t, max(id) AS top FROM \"{t}\"" for t in numbered)
+    for r in cur.all(query):
+        sequence = f"{r['t']}_id"
+        if r["top"] is not None and r["top"] > (last[sequence] or 0):
+            cur.execute(SET_SEQUENCE, [sequence, r["top"]])
 
 
 def applied_migrations(cur: Cursor) -> list[int]:
     """The schema migrations this database has applied."""
     return [r["version"] for r in cur.all(SELECT_APPLIED)]
-
-
-def exported_migrations(cur: Cursor, path: Path) -> list[int]:
-    """The schema migrations recorded in an exported ``schema_migrations.parquet``."""
-    return [r["version"] for r in cur.all(SELECT_EXPORTED_MIGRATIONS, [str(path)])]

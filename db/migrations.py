@@ -1,9 +1,10 @@
 """Numbered schema migrations, applied in order by ``migrate``.
 
-``cruxlab init``, the app's start-up and the test fixtures all call the same
-``migrate(store)``. Each migration runs in its own transaction and is recorded
-in ``schema_migrations``; a new schema change is a new numbered function, never
-an edit of an old one.
+``cruxlab init``, the owner's start-up (the app's server, ``cruxlab serve``),
+the first database call of an embedded command and the test fixtures all call
+the same ``migrate(store)``, once per process. Each migration runs in its own
+transaction and is recorded in ``schema_migrations``; a new schema change is a
+new numbered function, never an edit of an old one.
 
 No foreign-key constraints: DuckDB rewrites an UPDATE of a referenced row as
 delete + insert and refuses it, so references are checked by the domain layer.
@@ -44,19 +45,20 @@ INSERT_APPLIED = "INSERT INTO schema_migrations VALUES (?, ?, ?)"
 
 
 def migrate(store: Store) -> list[int]:
-    """Apply every pending migration; return the numbers applied now."""
-    with store.cursor() as cur:
+    """Apply every pending migration; return the numbers applied now (one open of the file)."""
+    with store.session(), store.cursor() as cur:
         cur.execute(CREATE_SCHEMA_MIGRATIONS)
-    applied_now = []
-    for number in sorted(MIGRATIONS):
-        name, fn = MIGRATIONS[number]
-        with store.transaction() as cur:
-            # Re-read inside the transaction: another process may have migrated.
-            if number in {r["version"] for r in cur.all(SELECT_APPLIED)}:
-                continue
-            fn(cur)
-            cur.execute(INSERT_APPLIED, [number, name, now()])
-            applied_now.append(number)
+        done = {r["version"] for r in cur.all(SELECT_APPLIED)}
+        applied_now = []
+        for number in sorted(set(MIGRATIONS) - done):
+            name, fn = MIGRATIONS[number]
+            with store.transaction() as tx:
+                # Re-read inside the transaction: another thread may have migrated.
+                if number in {r["version"] for r in tx.all(SELECT_APPLIED)}:
+                    continue
+                fn(tx)
+                tx.execute(INSERT_APPLIED, [number, name, now()])
+                applied_now.append(number)
     return applied_now
 
 
@@ -336,3 +338,62 @@ def project_plans(cur: Cursor) -> None:
     cur.execute("ALTER TABLE projects ADD COLUMN effort_days DOUBLE")
     cur.execute("ALTER TABLE projects ADD COLUMN due_date DATE")
     cur.execute("ALTER TABLE projects ADD COLUMN blind_predictions BOOLEAN DEFAULT false")
+
+
+# Migrations 20–29: the run lifecycle at scale (issue 10).
+@migration(20)
+def run_lifecycle(cur: Cursor) -> None:
+    # A run can be cancelled, carries its executor's job handle and the heartbeat and
+    # progress its worker reports. DuckDB cannot alter a CHECK constraint, so the
+    # table is rebuilt with the same rows and ids.
+    cur.execute("""
+        CREATE TABLE runs_v2 (
+            id BIGINT PRIMARY KEY DEFAULT nextval('runs_id'),
+            project_id BIGINT,
+            template VARCHAR NOT NULL,
+            config VARCHAR NOT NULL,
+            seed BIGINT NOT NULL,
+            status VARCHAR NOT NULL DEFAULT 'queued' CHECK (
+                status IN ('queued', 'running', 'succeeded', 'failed', 'cancelled')),
+            device VARCHAR,
+            error VARCHAR,
+            created_at TIMESTAMP NOT NULL,
+            started_at TIMESTAMP,
+            finished_at TIMESTAMP,
+            ingested_at TIMESTAMP,
+            executor VARCHAR,
+            job_id VARCHAR,
+            heartbeat_at TIMESTAMP,
+            progress DOUBLE,
+            message VARCHAR
+        )""")
+    cur.execute("""
+        INSERT INTO runs_v2 BY NAME
+        SELECT *, CASE WHEN status = 'succeeded' THEN 1.0 ELSE 0.0 END AS progress FROM runs""")
+    cur.execute("DROP TABLE runs")
+    cur.execute("ALTER TABLE runs_v2 RENAME TO runs")
+    # Metrics arrive in bulk, once per run (the run's state guards that), so the table
+    # keeps no primary-key index: that index cost more than the insert itself.
+    cur.execute("""
+        CREATE TABLE run_metrics_v2 (
+            run_id BIGINT NOT NULL,
+            name VARCHAR NOT NULL,
+            step BIGINT NOT NULL,
+            value DOUBLE
+        )""")
+    cur.execute("INSERT INTO run_metrics_v2 SELECT * FROM run_metrics ORDER BY run_id, name, step")
+    cur.execute("DROP TABLE run_metrics")
+    cur.execute("ALTER TABLE run_metrics_v2 RENAME TO run_metrics")
+    # Each metric's value at its last step, written with the metrics: sorting and
+    # filtering runs by a metric never has to aggregate a long curve.
+    cur.execute("""
+        CREATE TABLE run_finals (
+            run_id BIGINT NOT NULL,
+            name VARCHAR NOT NULL,
+            step BIGINT NOT NULL,
+            value DOUBLE
+        )""")
+    cur.execute("""
+        INSERT INTO run_finals
+        SELECT run_id, name, max(step), arg_max(value, step) FROM run_metrics
+        GROUP BY run_id, name ORDER BY run_id, name""")

@@ -12,6 +12,7 @@ import json
 import math
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +24,16 @@ from experiments.registry import Template
 
 class RunContext:
     def __init__(
-        self, folder: RunFolder, template: Template, device: str, seed: int, organisms: Path
+        self,
+        folder: RunFolder,
+        template: Template,
+        device: str,
+        seed: int,
+        organisms: Path,
+        on_progress: Callable[[float, str], None] | None = None,
     ):
         self.folder = folder
+        self.on_progress = on_progress
         self.organisms = organisms
         self.template = template
         self.device = device
@@ -55,6 +63,8 @@ class RunContext:
             self.folder.progress_file,
             {"fraction": fraction, "message": message, "at": time.time()},
         )
+        if self.on_progress is not None:
+            self.on_progress(fraction, message)
         if message:
             self.log(f"{fraction:4.0%} {message}")
 

@@ -15,7 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from app.app_pages import PAGES
-from cruxes import annotations, people, workspace
+from cruxes import annotations, owner, people
 from cruxes.errors import CruxlabError
 from cruxes.models import Person, TagIn
 
@@ -29,11 +29,13 @@ _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|$~])")
 
 @st.cache_resource(show_spinner="Opening the cruxlab database…")
 def _store_for(home: str | None):
-    return workspace.open_store(home)
+    # The app's server owns the database: CLI commands and workers ask it over its socket.
+    return owner.start(home, command="cruxlab app (streamlit)").store
 
 
 def get_store():
-    """The store for ``$CRUXLAB_HOME``, opened (migrated, reconciled) once per home."""
+    """The store for ``$CRUXLAB_HOME``, held by this server's owner (started once per home:
+    migrations and a refresh of run states run then)."""
     return _store_for(os.environ.get("CRUXLAB_HOME"))
 
 

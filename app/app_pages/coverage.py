@@ -13,7 +13,7 @@ def render() -> None:
     cruxes_col, projects_col, runs_col = st.columns(3)
     cruxes_col.metric("Cruxes with no project", len(gaps.cruxes_without_project))
     projects_col.metric("Projects with no run", len(gaps.projects_without_run))
-    runs_col.metric("Succeeded runs with no outcome", len(gaps.runs_without_outcome))
+    runs_col.metric("Succeeded runs with no outcome", gaps.n_runs_without_outcome)
 
     st.subheader("Cruxes with no project")
     if gaps.cruxes_without_project:
@@ -37,7 +37,9 @@ def render() -> None:
     st.subheader("Succeeded runs with no outcome")
     if gaps.runs_without_outcome:
         tables.show_runs(gaps.runs_without_outcome)
-        st.caption("Check them against the predictions on the Outcomes page.")
+        shown, every = len(gaps.runs_without_outcome), gaps.n_runs_without_outcome
+        more = f"The newest {shown} of {every:,}. " if shown < every else ""
+        st.caption(more + "Check them against the predictions on the Outcomes page.")
     else:
         st.caption("Every succeeded run has an outcome.")
 

@@ -1,5 +1,6 @@
 """Dialogues: import a transcript, read it with its quotes highlighted, and review candidates."""
 
+import math
 from html import escape
 
 import pandas as pd
@@ -33,13 +34,17 @@ def import_section() -> None:
             with common.errors():
                 _import(text, *options)
     with upload_tab, st.form("import_upload"):
-        upload = st.file_uploader("Transcript file", key="upload_file")
+        # The browser refuses a larger file before sending it (whole megabytes); the page
+        # checks the exact limit by size before reading a byte.
+        upload = st.file_uploader(
+            "Transcript file", key="upload_file", max_upload_size=math.ceil(dialogues.max_mb())
+        )
         options = _import_options("upload")
         if st.form_submit_button("Import uploaded dialogue", type="primary"):
             with common.errors():
                 if upload is None:
                     raise InvalidInput("Choose a transcript file to upload first.")
-                _import(dialogues.decode_text(upload.getvalue(), upload.name), *options)
+                _import(dialogues.read_limited(upload, upload.name, upload.size), *options)
 
 
 def _import_options(key: str) -> tuple[str, bool, str, str]:

@@ -23,8 +23,8 @@ def record_section() -> None:
         return
     labels = {
         r.id: f"run {r.id} · {r.template} · "
-        + ", ".join(f"{k} = {v:.4g}" for k, v in sorted(r.metrics.items()) if v is not None)
-        for r in waiting
+        + ", ".join(f"{k} = {v:.4g}" for k, v in sorted(metrics.items()) if v is not None)
+        for r, metrics in waiting
     }
     with st.form("record_outcome", clear_on_submit=True):
         run_id = st.selectbox(

@@ -114,12 +114,27 @@ def start_section() -> None:
             value = config_widget(template.name, field_name, field)
             if not (value == "" and field.default is None):
                 values[field_name] = value
-        seed_col, device_col = st.columns(2)
+        seed_col, device_col, executor_col = st.columns(3)
         seed = seed_col.number_input(
             "Seed", min_value=0, value=0, step=1, help="Same seed, same CPU result."
         )
         device = device_col.selectbox(
             "Device", runs.DEVICES, help="auto: CUDA when present, else CPU."
+        )
+        names = runs.executor_names()
+        default = runs.default_executor(common.get_store())
+        executor = executor_col.selectbox(
+            "Executor",
+            names,
+            index=names.index(default) if default in names else 0,
+            key="executor",
+            help="local: a worker process on this machine; slurm: a SLURM job.",
+        )
+        slurm_options = st.text_area(
+            "SLURM options",
+            key="slurm_options",
+            help="For the slurm executor: one KEY=VALUE per line (e.g. time_limit_min=30), "
+            "over the [slurm] settings in settings.toml.",
         )
         st.caption("Starting the project's first run freezes its predictions.")
         if st.form_submit_button("Start run", type="primary"):
@@ -131,6 +146,8 @@ def start_section() -> None:
                     values,
                     seed=int(seed),
                     device=device,
+                    executor=executor,
+                    options=[line for line in slurm_options.splitlines() if line.strip()],
                 )
                 common.choose("run", run.id)
                 common.done(

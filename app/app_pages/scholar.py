@@ -19,7 +19,7 @@ def render() -> None:
     page = board.person_page(store, person)
     projects_col, runs_col, awaiting_col, overdue_col = st.columns(4)
     projects_col.metric("Projects", len(page.projects))
-    runs_col.metric("Runs", len(page.runs))
+    runs_col.metric("Runs", page.n_runs)
     awaiting_col.metric("Predictions awaiting input", len(page.awaiting))
     overdue_col.metric("Overdue", sum(c.overdue for c in page.projects))
 
@@ -49,6 +49,8 @@ def render() -> None:
     st.subheader("Runs of their projects")
     if page.runs:
         tables.show_runs(page.runs)
+        if len(page.runs) < page.n_runs:
+            st.caption(f"The newest {len(page.runs)} of {page.n_runs:,}; all on the Runs page.")
     else:
         st.caption("No runs yet.")
 

@@ -17,7 +17,7 @@ REFRESH_S = 2
 
 def show() -> None:
     """Nothing once the demo is complete (or never started); else its progress or why it stopped."""
-    progress = demo.read_progress(common.get_store())
+    progress = demo.read_progress(_home())
     if progress is None or progress.state == "complete":
         return
     if progress.state == "seeding" and progress.alive:
@@ -27,7 +27,7 @@ def show() -> None:
 
 
 def _live() -> None:
-    progress = demo.read_progress(common.get_store())
+    progress = demo.read_progress(_home())
     if progress is None or progress.state != "seeding" or not progress.alive:
         st.rerun()  # finished or stopped: redraw the whole page with what it made
     # Not a `with` block: leaving one would mark the box complete.
@@ -53,7 +53,7 @@ def _stopped(progress: DemoProgress) -> None:
         )
         if st.button("Finish seeding the demo", key="finish_demo"):
             with common.errors():
-                demo.start_in_background(common.get_store())
+                demo.start_in_background(_home())
                 st.rerun()
 
 

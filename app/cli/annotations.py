@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import typer
 
-from app.cli.common import JsonOpt, get_store, sub
+from app.cli.common import JsonOpt, sub
 from app.cli.render import emit, note_text
 from cruxes import annotations
+from cruxes.api import call
 
 tag_app = sub("tag", "Tags on cruxes, projects and runs.")
 note_app = sub("note", "Markdown notes on projects and runs.")
@@ -15,14 +16,14 @@ note_app = sub("note", "Markdown notes on projects and runs.")
 @tag_app.command("add")
 def tag_add(kind: str, entity_id: int, tag: str, as_json: bool = JsonOpt) -> None:
     """Tag a crux, project or run (KIND is crux, project or run)."""
-    tags = annotations.add_tag(get_store(), kind, entity_id, tag)
+    tags = call(annotations.add_tag, kind, entity_id, tag)
     emit(as_json, tags, f"{kind} {entity_id} tags: {', '.join(tags)}")
 
 
 @tag_app.command("remove")
 def tag_remove(kind: str, entity_id: int, tag: str, as_json: bool = JsonOpt) -> None:
     """Take a tag off a crux, project or run."""
-    tags = annotations.remove_tag(get_store(), kind, entity_id, tag)
+    tags = call(annotations.remove_tag, kind, entity_id, tag)
     emit(as_json, tags, f"{kind} {entity_id} tags: {', '.join(tags) or '(none)'}")
 
 
@@ -33,13 +34,12 @@ def tag_list(
     as_json: bool = JsonOpt,
 ) -> None:
     """List every tag in use, or one crux's, project's or run's tags."""
-    store = get_store()
     if kind is None:
-        tags = annotations.all_tags(store)
+        tags = call(annotations.all_tags)
     elif entity_id is None:
         raise typer.BadParameter("give the id of the crux, project or run too")
     else:
-        tags = annotations.tags_of(store, kind, entity_id)
+        tags = call(annotations.tags_of, kind, entity_id)
     emit(as_json, tags, "\n".join(tags) or "(none)")
 
 
@@ -52,12 +52,12 @@ def note_add(
     as_json: bool = JsonOpt,
 ) -> None:
     """Add a markdown note to a project or run (KIND is project or run)."""
-    n = annotations.add_note(get_store(), kind, entity_id, text, person=by)
+    n = call(annotations.add_note, kind, entity_id, text, person=by)
     emit(as_json, n, f"Added note {n.id} to {kind} {entity_id}.")
 
 
 @note_app.command("list")
 def note_list(kind: str, entity_id: int, as_json: bool = JsonOpt) -> None:
     """List a project's or run's notes, oldest first."""
-    rows = annotations.list_notes(get_store(), kind, entity_id)
+    rows = call(annotations.list_notes, kind, entity_id)
     emit(as_json, rows, "\n".join(note_text(n).strip() for n in rows) or "(none)")

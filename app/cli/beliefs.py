@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import typer
 
-from app.cli.common import JsonOpt, get_store, sub
+from app.cli.common import NUMBERS_MAY_BE_NEGATIVE, JsonOpt, VersionOpt, sub
 from app.cli.render import emit
 from cruxes import beliefs, questions
+from cruxes.api import call
 
 crux_app = sub("crux", "Cruxes: claims people hold credences in.")
 credence_app = sub("credence", "Record a person's credence in a crux.")
@@ -16,21 +17,21 @@ question_app = sub("question", "Top-level questions that group cruxes.")
 @crux_app.command("add")
 def crux_add(statement: str, as_json: bool = JsonOpt) -> None:
     """Add a crux by hand."""
-    c = beliefs.add_crux(get_store(), statement)
+    c = call(beliefs.add_crux, statement)
     emit(as_json, c, f"Added crux {c.id}.")
 
 
 @crux_app.command("list")
 def crux_list(as_json: bool = JsonOpt) -> None:
     """List cruxes."""
-    emit(as_json, beliefs.list_cruxes(get_store()))
+    emit(as_json, call(beliefs.list_cruxes))
 
 
 @crux_app.command("show")
 def crux_show(crux_id: int, as_json: bool = JsonOpt) -> None:
     """Show a crux, each person's credence, and what moved it."""
-    d = beliefs.get_crux(get_store(), crux_id)
-    lines = [f"Crux {d.crux.id}: {d.crux.statement}"]
+    d = call(beliefs.get_crux, crux_id)
+    lines = [f"Crux {d.crux.id} (version {d.crux.version}): {d.crux.statement}"]
     if d.crux.quote:
         lines.append(f"  from dialogue {d.crux.dialogue_id}, {d.crux.speaker}: “{d.crux.quote}”")
     lines += [
@@ -54,11 +55,11 @@ def crux_show(crux_id: int, as_json: bool = JsonOpt) -> None:
 def crux_edit(
     crux_id: int,
     statement: str,
-    version: int = typer.Option(..., "--version", help="The version you read (from show)."),
+    version: int = VersionOpt,
     as_json: bool = JsonOpt,
 ) -> None:
     """Reword a crux (refused if it changed since the version you read)."""
-    c = beliefs.edit_crux(get_store(), crux_id, statement, version)
+    c = call(beliefs.edit_crux, crux_id, statement, version)
     emit(as_json, c, f"Crux {c.id} is now at version {c.version}.")
 
 
@@ -68,29 +69,33 @@ def crux_group(
     question: int = typer.Option(
         None, "--question", help="The question id (default: the default question)."
     ),
-    version: int = typer.Option(None, "--version", help="The version you read (from show)."),
+    version: int = VersionOpt,
     as_json: bool = JsonOpt,
 ) -> None:
-    """Put a crux under a top-level question."""
-    c = questions.set_question(get_store(), crux_id, question, expected_version=version)
-    emit(as_json, c, f"Crux {c.id} is now under question {c.question_id or 'default'}.")
+    """Put a crux under a top-level question (refused if it changed since the version you read)."""
+    c = call(questions.set_question, crux_id, question, expected_version=version)
+    emit(
+        as_json,
+        c,
+        f"Crux {c.id} is now under question {c.question_id or 'default'} (version {c.version}).",
+    )
 
 
 @question_app.command("add")
 def question_add(text: str, as_json: bool = JsonOpt) -> None:
     """Add a top-level question."""
-    q = questions.add_question(get_store(), text)
+    q = call(questions.add_question, text)
     emit(as_json, q, f"Added question {q.id}.")
 
 
 @question_app.command("list")
 def question_list(as_json: bool = JsonOpt) -> None:
     """List the questions (the default one first)."""
-    rows = questions.list_questions(get_store())
+    rows = call(questions.list_questions)
     emit(as_json, rows, "\n".join(f"{q.id or 'default'}\t{q.text}" for q in rows))
 
 
-@credence_app.command("add")
+@credence_app.command("add", context_settings=NUMBERS_MAY_BE_NEGATIVE)
 def credence_add(
     crux_id: int,
     person: str,
@@ -99,5 +104,5 @@ def credence_add(
     as_json: bool = JsonOpt,
 ) -> None:
     """Record PERSON's credence (0–1) in a crux."""
-    c = beliefs.add_credence(get_store(), crux_id, person, value, reason=reason)
+    c = call(beliefs.add_credence, crux_id, person, value, reason=reason)
     emit(as_json, c, f"{c.person_name}: {c.value:.2f} on crux {c.crux_id} (credence {c.id}).")

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import typer
 
-from app.cli.common import JsonOpt, app, get_store
+from app.cli.common import JsonOpt, app
 from app.cli.render import card_line, emit, run_row_line
 from cruxes import board
+from cruxes.api import call
 
 
 @app.command("board")
@@ -17,7 +18,7 @@ def board_cmd(
     as_json: bool = JsonOpt,
 ) -> None:
     """The project board: projects by status with cruxes, latest run and due date."""
-    b = board.board(get_store(), mentor=mentor, scholar=scholar, tag=tag)
+    b = call(board.board, mentor=mentor, scholar=scholar, tag=tag)
     lines = []
     for status in b.statuses:
         cards = b.column(status)
@@ -29,10 +30,10 @@ def board_cmd(
 @app.command("scholar")
 def scholar_cmd(person: str, as_json: bool = JsonOpt) -> None:
     """A person's projects, their runs, and the predictions awaiting their input."""
-    page = board.person_page(get_store(), person)
+    page = call(board.person_page, person)
     lines = [f"{page.person.name} ({page.person.role})", "Projects:"]
     lines += [card_line(c) for c in page.projects] or ["  (none)"]
-    lines.append("Runs:")
+    lines.append(f"Runs ({page.n_runs}, newest first):")
     lines += [run_row_line(r) for r in page.runs] or ["  (none)"]
     lines.append("Awaiting your prediction:")
     lines += [
@@ -45,11 +46,11 @@ def scholar_cmd(person: str, as_json: bool = JsonOpt) -> None:
 @app.command("coverage")
 def coverage_cmd(as_json: bool = JsonOpt) -> None:
     """Cruxes with no project, projects with no run, succeeded runs with no outcome."""
-    c = board.coverage(get_store())
+    c = call(board.coverage)
     lines = ["Cruxes with no project:"]
     lines += [f"  crux {x.id}: {x.statement}" for x in c.cruxes_without_project] or ["  (none)"]
     lines.append("Projects with no run:")
     lines += [card_line(p) for p in c.projects_without_run] or ["  (none)"]
-    lines.append("Succeeded runs with no outcome:")
+    lines.append(f"Succeeded runs with no outcome ({c.n_runs_without_outcome}, newest first):")
     lines += [run_row_line(r) for r in c.runs_without_outcome] or ["  (none)"]
     emit(as_json, c, "\n".join(lines))

@@ -6,9 +6,10 @@ from datetime import datetime
 
 import typer
 
-from app.cli.common import AsOpt, DateOpt, JsonOpt, app, get_store
+from app.cli.common import AsOpt, DateOpt, JsonOpt, app
 from app.cli.render import emit, pct
 from cruxes import dashboard
+from cruxes.api import call
 from cruxes.models import PROJECT_STATUSES, CruxForecast
 
 
@@ -20,8 +21,8 @@ def dashboard_cmd(
     as_json: bool = JsonOpt,
 ) -> None:
     """Where we stand: positions per question, the largest moves and the outcomes."""
-    a = dashboard.agenda(
-        get_store(),
+    a = call(
+        dashboard.agenda,
         since=since.date() if since else None,
         until=until.date() if until else None,
         limit=moves,
@@ -63,7 +64,7 @@ def disagreement_cmd(
     as_json: bool = JsonOpt,
 ) -> None:
     """The cruxes people differ on most, with the projects that would bring them closer."""
-    rows = dashboard.disagreement(get_store(), viewer=viewer, limit=limit)
+    rows = call(dashboard.disagreement, viewer=viewer, limit=limit)
     lines = []
     for d in rows:
         held = ", ".join(f"{k} {v:.2f}" for k, v in d.positions.items())
@@ -82,7 +83,7 @@ def next_cmd(
 ) -> None:
     """Rank projects not yet started by the expected update their predictions imply."""
     statuses = PROJECT_STATUSES if every else dashboard.UNSTARTED
-    rows = dashboard.next_projects(get_store(), viewer=viewer, statuses=statuses)
+    rows = call(dashboard.next_projects, viewer=viewer, statuses=statuses)
     lines = []
     for v in rows:
         effort = "—" if v.effort_days is None else f"{v.effort_days:g} d"

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import typer
 
-from app.cli.common import JsonOpt, get_store, sub
+from app.cli.common import JsonOpt, sub
 from app.cli.render import emit, plain
 from cruxes import dialogues
+from cruxes.api import call
 
 dialogue_app = sub("dialogue", "Import dialogues and read them.")
 
@@ -18,7 +19,7 @@ def dialogue_import(
     file: Path,
     title: str = typer.Option(None, "--title", help="Title (default: from the speakers)."),
     fmt: str = typer.Option(
-        "auto", "--format", help="auto, plain, lesswrong, markdown, single or html."
+        "auto", "--format", help="auto, plain, lesswrong, markdown, stamped, single or html."
     ),
     speaker: str = typer.Option(
         None, "--speaker", help="The author of a single-author post (the whole text is theirs)."
@@ -30,8 +31,13 @@ def dialogue_import(
 ) -> None:
     """Import a transcript (format detected) and extract candidate cruxes and projects."""
     text = dialogues.read_text_file(file)
-    result = dialogues.import_dialogue(
-        get_store(), text, title=title, add_speakers=add_speakers, fmt=fmt, speaker=speaker
+    result = call(
+        dialogues.import_dialogue,
+        text,
+        title=title,
+        add_speakers=add_speakers,
+        fmt=fmt,
+        speaker=speaker,
     )
     d = result.dialogue
     verb = "Imported" if result.created else "Already imported as"
@@ -41,10 +47,12 @@ def dialogue_import(
     )
     if result.dropped:
         summary += f" Dropped {result.dropped} whose quote was not verbatim."
+    summary = "\n".join([summary, *result.notices])
     payload = {
         **d.model_dump(mode="json", exclude={"text"}),
         "created": result.created,
         "dropped": result.dropped,
+        "notices": result.notices,
         "candidates": plain(result.candidates),
     }
     emit(as_json, payload, summary)
@@ -53,7 +61,7 @@ def dialogue_import(
 @dialogue_app.command("list")
 def dialogue_list(as_json: bool = JsonOpt) -> None:
     """List dialogues."""
-    rows = dialogues.list_dialogues(get_store())
+    rows = call(dialogues.list_dialogues)
     emit(
         as_json,
         rows,
@@ -67,7 +75,7 @@ def dialogue_list(as_json: bool = JsonOpt) -> None:
 @dialogue_app.command("show")
 def dialogue_show(dialogue_id: int, as_json: bool = JsonOpt) -> None:
     """Show a dialogue's speakers and turns."""
-    d = dialogues.get_dialogue(get_store(), dialogue_id)
+    d = call(dialogues.get_dialogue, dialogue_id)
     emit(
         as_json,
         d,
@@ -86,14 +94,14 @@ speaker_app = sub("speaker", "Rename, merge and map a dialogue's speakers.", dia
 @speaker_app.command("rename")
 def speaker_rename(dialogue_id: int, old: str, new: str, as_json: bool = JsonOpt) -> None:
     """Give speaker OLD the label NEW in a dialogue."""
-    d = dialogues.rename_speaker(get_store(), dialogue_id, old, new)
+    d = call(dialogues.rename_speaker, dialogue_id, old, new)
     emit(as_json, d.speakers, _speakers_text(d))
 
 
 @speaker_app.command("merge")
 def speaker_merge(dialogue_id: int, speaker: str, into: str, as_json: bool = JsonOpt) -> None:
     """Make SPEAKER the same speaker as INTO (their turns and candidates become INTO's)."""
-    d = dialogues.merge_speakers(get_store(), dialogue_id, speaker, into)
+    d = call(dialogues.merge_speakers, dialogue_id, speaker, into)
     emit(as_json, d.speakers, _speakers_text(d))
 
 
@@ -105,5 +113,5 @@ def speaker_map(
     as_json: bool = JsonOpt,
 ) -> None:
     """Map a dialogue's SPEAKER to a PERSON (whose credences they state)."""
-    d = dialogues.map_speaker(get_store(), dialogue_id, speaker, person)
+    d = call(dialogues.map_speaker, dialogue_id, speaker, person)
     emit(as_json, d.speakers, _speakers_text(d))

@@ -1,18 +1,32 @@
-"""``cruxlab export`` and ``import``: a home as Parquet, run folders and a report, and back."""
+"""``cruxlab export``, ``import`` and ``backup``: a home as files, and back.
+
+Paths are made absolute here: the owner that may do the work runs on this machine
+but not in this folder.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from app.cli.common import JsonOpt, app, get_store
+import typer
+
+from app.cli.common import JsonOpt, app
 from app.cli.render import emit
 from cruxes import exchange
+from cruxes.api import call
 
 
 @app.command("export")
-def export_cmd(directory: Path, as_json: bool = JsonOpt) -> None:
+def export_cmd(
+    directory: Path,
+    without_runs: bool = typer.Option(
+        False, "--without-run-folders", help="Tables and report only, no run folders."
+    ),
+    as_json: bool = JsonOpt,
+) -> None:
     """Write every table as Parquet, the run folders and report.md into a new directory."""
-    r = exchange.export_home(get_store(), directory)
+    where = str(directory.expanduser().absolute())
+    r = call(exchange.export_home, where, run_folders=not without_runs)
     rows = sum(r.tables.values())
     text = (
         f"Exported {len(r.tables)} tables ({rows} rows) and {r.run_folders} run folders "
@@ -23,11 +37,23 @@ def export_cmd(directory: Path, as_json: bool = JsonOpt) -> None:
 
 @app.command("import")
 def import_cmd(directory: Path, as_json: bool = JsonOpt) -> None:
-    """Restore an export into an empty CRUXLAB_HOME."""
-    r = exchange.import_home(get_store(), directory)
+    """Restore an export or a backup into an empty CRUXLAB_HOME (every row checked first)."""
+    r = call(exchange.import_home, str(directory.expanduser().absolute()))
     rows = sum(r.tables.values())
     text = (
         f"Imported {len(r.tables)} tables ({rows} rows) and {r.run_folders} run folders "
         f"from {r.directory}."
+    )
+    emit(as_json, r, text)
+
+
+@app.command("backup")
+def backup_cmd(directory: Path, as_json: bool = JsonOpt) -> None:
+    """Copy the database (one consistent moment) and the run folders into a new directory."""
+    r = call(exchange.backup_home, str(directory.expanduser().absolute()))
+    rows = sum(r.tables.values())
+    text = (
+        f"Backed up {len(r.tables)} tables ({rows} rows) and {r.run_folders} run folders "
+        f"to {r.directory}; restore with `cruxlab import {r.directory}`."
     )
     emit(as_json, r, text)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import typer
 
-from app.cli.common import JsonOpt, get_store, sub
+from app.cli.common import JsonOpt, sub
 from app.cli.render import emit, pct
 from cruxes import outcomes
+from cruxes.api import call
 
 outcome_app = sub("outcome", "Check runs against predictions.")
 update_app = sub("update", "Apply the credence updates an outcome proposes.")
@@ -20,7 +21,7 @@ def outcome_record(
     as_json: bool = JsonOpt,
 ) -> None:
     """Check a finished run against the project's predictions and record the outcome."""
-    o = outcomes.record_outcome(get_store(), project_id, run, note=note)
+    o = call(outcomes.record_outcome, project_id, run, note=note)
     emit(as_json, o, _outcome_text(o))
 
 
@@ -39,7 +40,7 @@ def _outcome_text(o) -> str:
 @outcome_app.command("show")
 def outcome_show(outcome_id: int, as_json: bool = JsonOpt) -> None:
     """Show an outcome and its proposed updates."""
-    o = outcomes.get_outcome(get_store(), outcome_id)
+    o = call(outcomes.get_outcome, outcome_id)
     emit(as_json, o, _outcome_text(o))
 
 
@@ -49,7 +50,7 @@ def outcome_list(
     as_json: bool = JsonOpt,
 ) -> None:
     """List outcomes."""
-    rows = outcomes.list_outcomes(get_store(), project)
+    rows = call(outcomes.list_outcomes, project)
     emit(as_json, rows, "\n".join(_outcome_text(o) for o in rows) or "(none)")
 
 
@@ -60,7 +61,7 @@ def update_apply(
     as_json: bool = JsonOpt,
 ) -> None:
     """Append the credences an outcome proposes, with the outcome as their cause."""
-    rows = outcomes.apply_update(get_store(), outcome_id, person=person)
+    rows = call(outcomes.apply_update, outcome_id, person=person)
     emit(
         as_json,
         rows,

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import typer
 
-from app.cli.common import JsonOpt, get_store, sub
+from app.cli.common import JsonOpt, sub
 from app.cli.render import emit
 from cruxes import people
+from cruxes.api import call
 
 person_app = sub("person", "Mentors and scholars.")
 
@@ -18,11 +19,11 @@ def person_add(
     as_json: bool = JsonOpt,
 ) -> None:
     """Add a mentor or scholar."""
-    p = people.add_person(get_store(), name, role)
+    p = call(people.add_person, name, role)
     emit(as_json, p, f"Added {p.role} {p.name} (id {p.id}).")
 
 
 @person_app.command("list")
 def person_list(as_json: bool = JsonOpt) -> None:
     """List people."""
-    emit(as_json, people.list_people(get_store()))
+    emit(as_json, call(people.list_people))

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import typer
 
-from app.cli.common import AsOpt, JsonOpt, get_store, sub
+from app.cli.common import AsOpt, JsonOpt, sub
 from app.cli.render import check_line, emit
 from cruxes import predictions
+from cruxes.api import call
 
 prediction_app = sub("prediction", "Pre-registered predictions for a project.")
 
@@ -26,8 +27,8 @@ def prediction_add(
     as_json: bool = JsonOpt,
 ) -> None:
     """Pre-register PERSON's prediction for a project and crux."""
-    pred, check = predictions.add_prediction(
-        get_store(),
+    pred, check = call(
+        predictions.add_prediction,
         project_id,
         crux_id,
         person,
@@ -46,7 +47,7 @@ def prediction_add(
 @prediction_app.command("list")
 def prediction_list(project_id: int, viewer: str = AsOpt, as_json: bool = JsonOpt) -> None:
     """List a project's current predictions (those you may see)."""
-    rows = predictions.list_predictions(get_store(), project_id, viewer=viewer)
+    rows = call(predictions.list_predictions, project_id, viewer=viewer)
     emit(
         as_json,
         rows,

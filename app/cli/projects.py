@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import typer
 
-from app.cli.common import AsOpt, JsonOpt, get_store, sub
+from app.cli.common import AsOpt, JsonOpt, VersionOpt, sub
 from app.cli.render import check_line, emit, note_text, plan_text
 from cruxes import board, projects
+from cruxes.api import call
 from cruxes.models import PROJECT_STATUSES
 
 project_app = sub("project", "Projects that inform cruxes.")
@@ -26,8 +27,8 @@ def project_add(
     as_json: bool = JsonOpt,
 ) -> None:
     """Propose a project."""
-    p = projects.add_project(
-        get_store(),
+    p = call(
+        projects.add_project,
         title,
         summary=summary,
         crux_ids=crux,
@@ -47,7 +48,7 @@ def project_plan(
     blind: bool = typer.Option(
         None, "--blind/--open", help="Hide others' predictions until each has entered theirs."
     ),
-    version: int = typer.Option(None, "--version", help="The version you read (from show)."),
+    version: int = VersionOpt,
     as_json: bool = JsonOpt,
 ) -> None:
     """Set a project's effort estimate, due date, or blind predictions."""
@@ -56,8 +57,8 @@ def project_plan(
         "due_date": due,
         "blind_predictions": blind,
     }
-    p = projects.plan_project(
-        get_store(),
+    p = call(
+        projects.plan_project,
         project_id,
         expected_version=version,
         **{k: None if v == "none" else v for k, v in changes.items() if v is not None},
@@ -66,16 +67,18 @@ def project_plan(
 
 
 @project_app.command("assign")
-def project_assign(project_id: int, person: str, as_json: bool = JsonOpt) -> None:
-    """Assign a project to a scholar."""
-    p = projects.assign(get_store(), project_id, person)
-    emit(as_json, p, f"Project {p.id} assigned to {p.assignee_name}.")
+def project_assign(
+    project_id: int, person: str, version: int = VersionOpt, as_json: bool = JsonOpt
+) -> None:
+    """Assign a project to a scholar (refused if it changed since the version you read)."""
+    p = call(projects.assign, project_id, person, expected_version=version)
+    emit(as_json, p, f"Project {p.id} assigned to {p.assignee_name} (version {p.version}).")
 
 
 @project_app.command("link")
 def project_link(project_id: int, crux_id: int, as_json: bool = JsonOpt) -> None:
     """Link a project to another crux it informs."""
-    p = projects.link_crux(get_store(), project_id, crux_id)
+    p = call(projects.link_crux, project_id, crux_id)
     emit(as_json, p, f"Project {p.id} informs cruxes {p.crux_ids}.")
 
 
@@ -83,29 +86,30 @@ def project_link(project_id: int, crux_id: int, as_json: bool = JsonOpt) -> None
 def project_status(
     project_id: int,
     status: str = typer.Argument(..., help=" | ".join(PROJECT_STATUSES)),
+    version: int = VersionOpt,
     as_json: bool = JsonOpt,
 ) -> None:
     """Move a project along proposed → assigned → running → in_review → done."""
-    p = projects.set_status(get_store(), project_id, status)
-    emit(as_json, p, f"Project {p.id} is {p.status}.")
+    p = call(projects.set_status, project_id, status, expected_version=version)
+    emit(as_json, p, f"Project {p.id} is {p.status} (version {p.version}).")
 
 
 @project_app.command("list")
 def project_list(as_json: bool = JsonOpt) -> None:
     """List projects."""
-    emit(as_json, projects.list_projects(get_store()))
+    emit(as_json, call(projects.list_projects))
 
 
 @project_app.command("show")
 def project_show(project_id: int, viewer: str = AsOpt, as_json: bool = JsonOpt) -> None:
     """Show a project with its plan, predictions, checks, runs, outcomes, tags and notes."""
-    d = board.project_detail(get_store(), project_id, viewer=viewer)
+    d = call(board.project_detail, project_id, viewer=viewer)
     p = d.project
     frozen = (
         f"frozen {p.predictions_frozen_at:%Y-%m-%d %H:%M}" if p.predictions_frozen_at else "open"
     )
     lines = [
-        f"Project {p.id}: {p.title} [{p.status}]",
+        f"Project {p.id}: {p.title} [{p.status}] (version {p.version})",
         f"  mentor {p.mentor_name or '—'}, assignee {p.assignee_name or '—'}, "
         f"cruxes {p.crux_ids}, predictions {frozen}",
         "  " + plan_text(p),

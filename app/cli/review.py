@@ -6,9 +6,10 @@ from typing import Any
 
 import typer
 
-from app.cli.common import JsonOpt, get_store, sub
+from app.cli.common import JsonOpt, sub
 from app.cli.render import emit, pct
 from cruxes import dialogues, review
+from cruxes.api import call
 
 candidate_app = sub("candidate", "Review extracted candidate cruxes and projects.")
 
@@ -29,9 +30,8 @@ def candidate_list(
     as_json: bool = JsonOpt,
 ) -> None:
     """List candidates, best first, with the known cruxes each resembles."""
-    store = get_store()
-    rows = dialogues.list_candidates(store, dialogue, None if status == "all" else status)
-    similar = review.similar_cruxes(store, [c.id for c in rows if c.status == "pending"])
+    rows = call(dialogues.list_candidates, dialogue, None if status == "all" else status)
+    similar = call(review.similar_cruxes, [c.id for c in rows if c.status == "pending"])
     payload = [
         {**c.model_dump(mode="json"), "similar": [_resemblance(r) for r in similar.get(c.id, [])]}
         for c in rows
@@ -50,10 +50,9 @@ def _resemblance(r) -> dict[str, Any]:
 @candidate_app.command("show")
 def candidate_show(candidate_id: int, as_json: bool = JsonOpt) -> None:
     """Show a candidate with its quote in context and the known cruxes it resembles."""
-    store = get_store()
-    c = review.get_candidate(store, candidate_id)
-    similar = review.similar_cruxes(store, [c.id])[c.id] if c.status == "pending" else []
-    text = dialogues.get_dialogue(store, c.dialogue_id).text
+    c = call(review.get_candidate, candidate_id)
+    similar = call(review.similar_cruxes, [c.id])[c.id] if c.status == "pending" else []
+    text = call(dialogues.get_dialogue, c.dialogue_id).text
     before = text[max(0, c.start_offset - 160) : c.start_offset]
     after = text[c.end_offset : c.end_offset + 160]
     lines = [
@@ -78,8 +77,8 @@ def candidate_accept(
     as_json: bool = JsonOpt,
 ) -> None:
     """Accept a candidate as a crux, or as a project linked to cruxes."""
-    made = review.accept_candidate(
-        get_store(),
+    made = call(
+        review.accept_candidate,
         candidate_id,
         statement=statement,
         record_credence=record_credence,
@@ -99,9 +98,7 @@ def candidate_merge(
     as_json: bool = JsonOpt,
 ) -> None:
     """Merge a crux candidate into an existing crux (the same disagreement, again)."""
-    crux = review.merge_candidate(
-        get_store(), candidate_id, crux_id, record_credence=record_credence
-    )
+    crux = call(review.merge_candidate, candidate_id, crux_id, record_credence=record_credence)
     emit(as_json, crux, f"Merged candidate {candidate_id} into crux {crux.id}.")
 
 
@@ -110,6 +107,6 @@ def candidate_reject(candidate_id: int, as_json: bool = JsonOpt) -> None:
     """Reject a candidate."""
     emit(
         as_json,
-        review.reject_candidate(get_store(), candidate_id),
+        call(review.reject_candidate, candidate_id),
         f"Rejected candidate {candidate_id}.",
     )

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import typer
 
-from app.cli.common import JsonOpt, app, get_store
+from app.cli.common import JsonOpt, app
 from app.cli.render import emit
 from cruxes import scoring
+from cruxes.api import call
 
 
 @app.command("calibration")
@@ -18,7 +19,7 @@ def calibration_cmd(
     as_json: bool = JsonOpt,
 ) -> None:
     """Brier score, log score and calibration bins of resolved predictions."""
-    c = scoring.calibration(get_store(), tag=tag, bins=bins)
+    c = call(scoring.calibration, tag=tag, bins=bins)
     lines = []
     for s in [c.overall, *c.people]:
         who = s.person_name or "everyone"

@@ -1,23 +1,40 @@
-"""Set-up: create the home, seed the demo, and the worker entry point."""
+"""Set-up: create the home, seed the demo, own the database, and the worker entry point."""
 
 from __future__ import annotations
 
+import signal
+import threading
+
 import typer
 
-from app.cli.common import JsonOpt, app, get_store
+from app.cli.common import JsonOpt, app
 from app.cli.render import emit, progress_display
-from cruxes import demo, workspace
+from cruxes import demo, owner, workspace
+from cruxes.api import call
 
 
 @app.command()
 def init(as_json: bool = JsonOpt) -> None:
-    """Create (or migrate) the database in CRUXLAB_HOME."""
-    store = get_store()
-    emit(
-        as_json,
-        {"home": str(workspace.home_of(store)), "database": str(store.path)},
-        f"cruxlab home: {workspace.home_of(store)}",
-    )
+    """Create (or migrate) the database in CRUXLAB_HOME and reconcile its runs."""
+    where = call(workspace.initialise)
+    emit(as_json, where, f"cruxlab home: {where['home']}")
+
+
+@app.command()
+def serve() -> None:
+    """Own the database of CRUXLAB_HOME: hold it open and answer other cruxlab commands."""
+    stopping = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stopping.set())
+    running = owner.start(command="cruxlab serve")
+    where = running.store.path
+    typer.echo(f"cruxlab serve (process {running.pid}) owns {where}; Ctrl-C stops.")
+    try:
+        while not stopping.wait(0.5):
+            pass
+    finally:
+        owner.stop_all()
+    typer.echo("cruxlab serve stopped.")
 
 
 @app.command("demo")
@@ -30,10 +47,9 @@ def demo_cmd(
     as_json: bool = JsonOpt,
 ) -> None:
     """Seed the demo (dialogue, cruxes, projects, a real run and its outcome), or finish it."""
-    store = get_store()
     if background:
-        pid = demo.start_in_background(store)
-        log = demo.log_file(workspace.home_of(store))
+        pid = demo.start_in_background()
+        log = demo.log_file()
         emit(
             as_json,
             {"pid": pid, "log": str(log)},
@@ -41,8 +57,8 @@ def demo_cmd(
             f"{log} its output.",
         )
         return
-    with progress_display() as watch:
-        result = demo.seed_demo(store, watch=watch)
+    with progress_display() as watch:  # each step's operations go to the owner if one runs
+        result = demo.seed(call, watch=watch)
     text = (
         "Demo seeded: dialogue {0.dialogue_id}, project {0.project_id}, run {0.run_id}, "
         "outcome {0.outcome_id}."

@@ -8,6 +8,8 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from cruxes import owner
+
 ENTRY = Path(__file__).resolve().parents[2] / "app" / "streamlit_app.py"
 TIMEOUT_S = 60
 
@@ -28,6 +30,7 @@ def open_page():
 
     yield _open
     st.cache_resource.clear()
+    owner.stop_all()  # the app's server owned the test's home
 
 
 @pytest.fixture

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 
-from cruxes import annotations, projects, runs
+from cruxes import annotations, board, projects, runs
+from db import exchange as exchange_table
 from experiments.registry import get_template, templates
+from tests.conftest import CRUXLAB
+from tests.unit.helpers import created_run, finished_run, write_result
 
 
 def test_start_a_run_from_the_generated_form(demo_store, open_page, click):
@@ -29,9 +34,7 @@ def test_start_a_run_from_the_generated_form(demo_store, open_page, click):
     assert at.success[0].value.startswith("Started run 2 (induction_heads) for project 1")
     assert at.selectbox(key="run").value == 2
 
-    runs.wait_for(demo_store, 2, timeout=120)
-    # wait_for may return once result.json exists; a listing reconciles it into the database.
-    [_, run] = runs.list_runs(demo_store)
+    run = runs.wait_for(demo_store, 2, timeout=120)
     assert (run.status, run.config["n_sequences"], run.seed) == ("succeeded", 8, 0)
     assert 0 <= run.metrics["max_induction_score"] <= 1
     assert projects.get_project(demo_store, 1).status == "running"
@@ -50,8 +53,7 @@ def test_every_template_runs_from_the_app_with_its_defaults(demo_store, open_pag
     at.selectbox(key="template").set_value(name).run()
     click(at, "Start run")
     assert not at.error
-    runs.wait_for(demo_store, 2, timeout=300)
-    [_, run] = runs.list_runs(demo_store)
+    run = runs.wait_for(demo_store, 2, timeout=300)
     assert (run.template, run.status) == (name, "succeeded"), run.error
     at.run()
     assert not at.exception and not at.error
@@ -69,7 +71,22 @@ def test_a_proposed_project_cannot_start_a_run(demo_store, open_page, click):
     assert at.error[0].value == (
         f"Project {proposed.id} is proposed; assign it to a scholar first before starting runs."
     )
-    assert [r.id for r in runs.list_runs(demo_store)] == [1]
+    assert runs.run_page(demo_store).table.column("id").to_pylist() == [1]
+
+
+def test_the_form_starts_a_run_on_the_chosen_executor_and_refuses_bad_slurm_options(
+    demo_store, open_page, click
+):
+    at = open_page("runs")
+    assert at.selectbox(key="executor").options == ["local", "slurm"]
+    assert at.selectbox(key="executor").value == "local"
+    at.selectbox(key="executor").set_value("slurm")
+    at.text_area(key="slurm_options").set_value("partition=gpu\ntime_limit_min=0")
+    click(at, "Start run")
+    assert at.error[0].value == (
+        "SLURM option time_limit_min: Input should be greater than or equal to 1."
+    )
+    assert runs.run_page(demo_store).table.column("id").to_pylist() == [1]
 
 
 def test_notes_and_tags_on_a_run(demo_store, open_page, click):
@@ -134,7 +151,7 @@ def test_a_bad_value_is_refused_in_the_form_and_changes_nothing(
     widget.set_value(value)
     click(at, "Start run")
     assert [e.value for e in at.error] == [message]
-    assert [r.id for r in runs.list_runs(demo_store)] == [1]
+    assert runs.run_page(demo_store).table.column("id").to_pylist() == [1]
     assert projects.get_project(demo_store, follow_up.id) == follow_up
 
 
@@ -144,3 +161,64 @@ def test_number_fields_say_their_range(demo_store, open_page):
     assert at.number_input(key="config_circuit_faithfulness_n_random").help == (
         "Random same-size circuits (at most). From 2 to 10,000."
     )
+
+
+def snapshot(store) -> dict[str, list]:
+    """Every row of every table."""
+    with store.cursor() as cur:
+        return {t: cur.all(f'SELECT * FROM "{t}" ORDER BY ALL') for t in exchange_table.tables(cur)}
+
+
+def test_reading_runs_writes_nothing_until_a_refresh(demo_store, open_page, click):
+    at = open_page("runs")  # the app's start-up refreshed run states once, here
+    run_id = created_run(demo_store, 1)
+    write_result(demo_store, run_id, {"max_induction_score": 0.9})  # finished, not recorded
+    before = snapshot(demo_store)
+    at.run()
+    assert not at.exception and not at.error
+    runs.run_page(demo_store)
+    runs.get_run(demo_store, run_id)
+    runs.compare(demo_store, [1, run_id])
+    board.coverage(demo_store)
+    board.person_page(demo_store, "Theo")
+    for args in (
+        ["run", "list"],
+        ["run", "list", "--json", "--metric", "max_induction_score > 0.5"],
+        ["run", "show", str(run_id), "--json"],
+        ["run", "compare", "1", str(run_id)],
+        ["coverage"],
+        ["scholar", "Theo"],
+    ):
+        subprocess.run([CRUXLAB, *args], check=True, capture_output=True, timeout=120)
+    assert snapshot(demo_store) == before
+    assert runs.get_run(demo_store, run_id).status == "queued"
+
+    click(at, "Refresh run states")
+    assert at.success[0].value == f"run {run_id} succeeded"
+    assert runs.get_run(demo_store, run_id).metrics == {"max_induction_score": 0.9}
+
+
+def test_filter_and_compare_on_the_runs_page(demo_store, open_page):
+    second = finished_run(demo_store, 1, {"max_induction_score": 0.2}, seed=7)
+    at = open_page("runs")
+
+    def counts() -> str:
+        return next(c.value for c in at.caption if "runs match" in c.value)
+
+    assert counts().startswith("2 runs match (2 succeeded)")
+    at.text_input(key="runs_metric").input("max_induction_score < 0.5").run()
+    assert counts().startswith("1 runs match (1 succeeded)")
+    [table] = [d.value for d in at.dataframe if "project_title" in d.value.columns]
+    assert table["id"].tolist() == [second]
+    at.text_input(key="runs_metric").input("max_induction_score >> 1").run()
+    assert at.error[0].value.startswith("A metric filter is NAME OP NUMBER")
+    at.text_input(key="runs_metric").input("").run()
+    at.multiselect(key="compare_page_runs").set_value([1, second]).run()
+    assert not at.exception and not at.error
+    [compared] = [
+        d.value
+        for d in at.dataframe
+        if "id" in d.value.columns and "project_title" not in d.value.columns
+    ]
+    assert compared["id"].tolist() == [1, second]
+    assert "seed" in compared.columns and "max_induction_score" in compared.columns

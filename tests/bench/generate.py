@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import random
 import sys
+import time
 from datetime import datetime, timedelta
 
 import pyarrow as pa
@@ -221,6 +222,7 @@ def generate(store: Store, *, scale: float = 1.0, seed: int = 0) -> dict[str, in
         "predictions": predictions,
         "runs": runs,
         "run_metrics": metrics,
+        "run_finals": metrics,  # one step per metric: the final value is the only one
         "outcomes": outcomes,
         "outcome_evaluations": evaluations,
     }
@@ -257,3 +259,144 @@ def generate(store: Store, *, scale: float = 1.0, seed: int = 0) -> dict[str, in
 if __name__ == "__main__":
     counts = generate(open_store(sys.argv[1]), scale=float(sys.argv[2]) if len(sys.argv) > 2 else 1)
     print("\n".join(f"{table}: {rows}" for table, rows in counts.items()))
+
+
+# The scale data set: a year of sweeps (tests/bench/bench_scale.py).
+SWEEP_TEMPLATES = (
+    "induction_heads",
+    "activation_patching",
+    "attribution_patching",
+    "circuit_faithfulness",
+    "linear_probe",
+    "sae_quality",
+)
+SWEEP_METRICS = (
+    "faithfulness",
+    "completeness",
+    "max_induction_score",
+    "top_head_recovery",
+    "explained_variance",
+    "loss_recovered",
+    "probe_accuracy",
+    "auroc",
+    "l0",
+    "patches_per_second",
+)
+SWEEP_GRID = {"n_sequences": (16, 32, 64, 128), "seq_len": (16, 24), "lr": (1e-3, 3e-4, 1e-4)}
+
+
+def sweep_configs(n: int, rng) -> list[dict]:
+    """``n`` sweep configs drawn from ``SWEEP_GRID`` (the parameters MLflow calls params)."""
+    return [{k: v[int(rng.integers(len(v)))] for k, v in SWEEP_GRID.items()} for _ in range(n)]
+
+
+def add_runs(store: Store, n: int, *, seed: int = 0, folders: bool = True) -> dict[str, int]:
+    """Add ``n`` finished sweep runs (10 metrics each) to the started projects of a generated
+    store, column by column through Arrow, and write their run folders."""
+    import json
+
+    import numpy as np
+
+    from db import paths
+
+    rng = np.random.default_rng(seed)
+    with store.cursor() as cur:
+        started = [
+            r["id"]
+            for r in cur.all(
+                "SELECT id FROM projects WHERE status IN ('running', 'in_review', 'done')"
+            )
+        ]
+        first = (cur.scalar("SELECT max(id) FROM runs") or 0) + 1
+    ids = np.arange(first, first + n, dtype=np.int64)
+    status = rng.choice(["succeeded", "failed", "cancelled"], size=n, p=[0.85, 0.13, 0.02])
+    offsets_us = np.sort(rng.uniform(0, DAYS * 86_400, size=n)) * 1e6
+    created = np.datetime64(START, "us") + offsets_us.astype("timedelta64[us]")
+    configs = sweep_configs(n, rng)
+    config_json = [json.dumps(c) for c in configs]
+    templates = rng.choice(SWEEP_TEMPLATES, size=n)
+    finished = created + np.timedelta64(180, "s")
+    runs = pa.table(
+        {
+            "id": ids,
+            "project_id": rng.choice(started, size=n),
+            "template": templates,
+            "config": config_json,
+            "seed": rng.integers(0, 1000, size=n),
+            "status": status,
+            "device": np.full(n, "cpu"),
+            "error": np.where(status == "failed", "generated failure", None),
+            "created_at": created,
+            "started_at": created,
+            "finished_at": finished,
+            "ingested_at": finished,
+            "executor": np.full(n, "local"),
+            "progress": np.where(status == "succeeded", 1.0, 0.5),
+        }
+    )
+    k = len(SWEEP_METRICS)
+    values = rng.random((n, k))
+    metrics = pa.table(
+        {
+            "run_id": np.repeat(ids, k),
+            "name": np.tile(np.array(SWEEP_METRICS), n),
+            "step": np.zeros(n * k, dtype=np.int64),
+            "value": values.ravel(),
+        }
+    )
+    tagged = ids[rng.random(n) < 0.1]
+    tags = pa.table(
+        {
+            "kind": np.full(len(tagged), "run"),
+            "entity_id": tagged,
+            "tag": rng.choice(TAGS, size=len(tagged)),
+            "added": np.ones(len(tagged), dtype=bool),
+            "created_at": np.full(len(tagged), np.datetime64(START, "us")),
+        }
+    )
+    start = time.perf_counter()
+    with store.transaction() as cur:
+        exchange.load_rows(cur, "runs", runs)
+        exchange.load_rows(cur, "run_metrics", metrics)
+        exchange.load_rows(cur, "run_finals", metrics)
+        exchange.load_rows(cur, "tag_events", tags)
+        exchange.continue_sequences(cur)
+    db_s = time.perf_counter() - start
+    start = time.perf_counter()
+    if folders:
+        write_folders(paths.runs_dir(store.path.parent), runs, values)
+    return {
+        "runs": n,
+        "run_metrics": n * k,
+        "run_folders": n if folders else 0,
+        "db_s": db_s,
+        "folders_s": time.perf_counter() - start,
+    }
+
+
+def write_folders(root, runs: pa.Table, values) -> None:
+    """One folder per run as a worker leaves it: config.json, log.txt, metrics.jsonl,
+    result.json (written with os-level calls: 400,000 small files)."""
+    import json
+    import os
+
+    root.mkdir(parents=True, exist_ok=True)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
+    names = SWEEP_METRICS
+    for i, row in enumerate(runs.select(["id", "template", "config", "status"]).to_pylist()):
+        folder = f"{root}/{row['id']}"
+        os.mkdir(folder)
+        spec = {"run_id": row["id"], "template": row["template"], "seed": 0, "device": "cpu"}
+        files = {
+            "config.json": json.dumps({**spec, "config": json.loads(row["config"])}),
+            "log.txt": f"[00:00:00]   0% started {row['template']} on cpu (slot 0)\n" * 8,
+            "metrics.jsonl": "".join(
+                f'{{"name": "{m}", "step": 0, "value": {v}}}\n'
+                for m, v in zip(names, values[i], strict=True)
+            ),
+            "result.json": json.dumps({"status": row["status"], "error": None, "device": "cpu"}),
+        }
+        for name, text in files.items():
+            fd = os.open(f"{folder}/{name}", flags, 0o644)
+            os.write(fd, text.encode())
+            os.close(fd)

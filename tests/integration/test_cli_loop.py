@@ -1,8 +1,10 @@
 """The whole loop through the CLI, as a user would type it, in a temporary CRUXLAB_HOME."""
 
+import io
 import json
 import subprocess
 
+import pyarrow.parquet as pq
 import pytest
 
 from tests.conftest import CRUXLAB
@@ -66,7 +68,7 @@ def test_dialogue_to_belief_update(home, tmp_path, trained_organisms):
 
     project = js("project", "add", "Score the organism", "--crux", cid, "--mentor", "Mara")
     pid = str(project["id"])
-    assert js("project", "assign", pid, "Theo")["status"] == "assigned"
+    assert js("project", "assign", pid, "Theo", "--version", "1")["status"] == "assigned"
     mara = ["prediction", "add", pid, cid, "Mara", *predict(0.5, 0.4, 0.2)]
     pred = js(*mara)
     assert pred["evidence_check"]["implied_prior"] == pytest.approx(0.3)
@@ -164,3 +166,27 @@ def test_formats_speakers_and_merging_through_the_cli(home, tmp_path):
     assert (
         again.stderr == f"error: Candidate {doubt['id']} was already merged (crux {crux['id']}).\n"
     )
+
+
+def test_run_list_pages_filters_formats_and_compare(demo_home):
+    assert [r["id"] for r in js("run", "list", "--limit", "1")] == [1]
+    assert js("run", "list", "--offset", "1") == []
+    assert js("run", "list", "--metric", "max_induction_score > 2") == []
+    [run] = js("run", "list", "--status", "succeeded", "--person", "Theo")
+    assert run["metrics"]["max_induction_score"] > 0.5 and run["person"] == "Theo"
+    assert json.loads(cli("run", "list", "--format", "json").stdout) == [run]
+    text = cli("run", "list").stdout.splitlines()
+    assert text[0] == "Runs 1–1 of 1 (1 succeeded)"
+    csv = cli("run", "list", "--format", "csv").stdout.splitlines()
+    assert csv[0].startswith('"id","project_id"') and len(csv) == 2
+    parquet = subprocess.run(
+        [CRUXLAB, "run", "list", "--format", "parquet"], capture_output=True, check=True
+    ).stdout
+    assert pq.read_table(io.BytesIO(parquet)).column("id").to_pylist() == [1]
+    error = cli("run", "list", "--metric", "x >> 1", expect=2).stderr
+    assert error.startswith("error: A metric filter is NAME OP NUMBER")
+    compared = js("run", "compare", "1")
+    assert (compared["ids"], compared["differing"]) == ([1], [])
+    assert compared["runs"][0]["max_induction_score"] == run["metrics"]["max_induction_score"]
+    assert cli("run", "refresh").stdout.strip() == "Every run is up to date."
+    assert "only a queued or running run" in cli("run", "cancel", "1", expect=2).stderr

@@ -73,9 +73,13 @@ def test_tags_notes_questions_and_plans_from_the_cli(demo_home):
     note = js("note", "add", "project", "2", "Try *16* too.", "--by", "Theo")
     assert (note["body"], note["person_name"]) == ("Try *16* too.", "Theo")
     question = js("question", "add", "Do probes suffice?")
-    moved = js("crux", "group", "2", "--question", str(question["id"]))
+    version = str(js("crux", "show", "2")["crux"]["version"])
+    moved = js("crux", "group", "2", "--question", str(question["id"]), "--version", version)
     assert moved["question_id"] == question["id"]
-    plan = js("project", "plan", "2", "--effort", "4", "--due", "none", "--open")
+    version = str(js("project", "show", "2")["version"])
+    plan = js(
+        "project", "plan", "2", "--effort", "4", "--due", "none", "--open", "--version", version
+    )
     assert (plan["effort_days"], plan["due_date"], plan["blind_predictions"]) == (4.0, None, False)
     shown = js("project", "show", "2")
     assert (shown["tags"], shown["hidden_predictions"]) == (
@@ -90,9 +94,14 @@ def test_tags_notes_questions_and_plans_from_the_cli(demo_home):
     [
         (("tag", "add", "crux", "1", "two words"), "Invalid tag"),
         (("tag", "add", "dialogue", "1", "x"), "Unknown kind 'dialogue'"),
-        (("project", "plan", "2", "--effort", "-2"), "effort days"),
+        (("project", "plan", "2", "--version", "1", "--effort", "-2"), "effort days"),
         (("project", "plan", "2", "--version", "1", "--effort", "3"), "changed by someone else"),
         (("dashboard", "--since", "2026-02-01", "--until", "2026-01-01"), "starts"),
+        (("credence", "add", "1", "Mara", "-0.1"), "must be a number between 0 and 1 (got -0.1)"),
+        (("run", "start", "1", "induction_heads", "--seed", "9223372036854775808"), "The seed"),
+        (("project", "assign", "2", "Theo"), "Missing option '--version'"),
+        (("project", "status", "2", "done"), "Missing option '--version'"),
+        (("crux", "group", "2"), "Missing option '--version'"),
         (("calibration", "--bins", "0"), "at least 1"),
         (("board", "--mentor", "Zed"), "No person 'Zed'"),
     ],

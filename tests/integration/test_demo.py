@@ -16,6 +16,7 @@ import time
 import pytest
 
 from cruxes import annotations, beliefs, demo, outcomes, people, predictions, projects, runs
+from cruxes.models import RunQuery
 from cruxes.workspace import open_store
 from experiments.folders import read_json
 from tests.conftest import CRUXLAB
@@ -48,7 +49,10 @@ def demo_state(store) -> dict:
             )
             for p in every
         },
-        "runs": [(r.template, r.status) for r in runs.list_runs(store)],
+        "runs": [
+            (r["template"], r["status"])
+            for r in runs.run_page(store, RunQuery(limit=None, descending=False)).rows()
+        ],
         "outcomes": [
             [(e.person_name, e.positive, e.applied) for e in o.evaluations]
             for o in outcomes.list_outcomes(store)

@@ -10,6 +10,7 @@ import typer
 from app.cli import app
 from experiments.organisms import ORGANISMS
 from experiments.registry import templates
+from experiments.slurm import SlurmSettings
 from tests.conftest import CRUXLAB
 
 README = (Path(__file__).parents[2] / "README.md").read_text()
@@ -45,6 +46,12 @@ def test_every_template_metric_and_organism_is_documented():
             assert f"`{m.name}`" in README, m.name
     for name in ORGANISMS:
         assert f"`organism:{name}`" in README
+
+
+def test_every_slurm_option_is_documented():
+    section = README.split("## Running on a SLURM cluster", 1)[1].split("\n## ", 1)[0]
+    for name in SlurmSettings.model_fields:
+        assert f"| `{name}` |" in section, f"SLURM option {name} is not in the README's table"
 
 
 def test_readme_walkthrough_runs(home, tmp_path, trained_organisms):

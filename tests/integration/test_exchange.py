@@ -21,6 +21,7 @@ from cruxes import (
     scoring,
 )
 from cruxes.errors import Conflict, InvalidInput
+from cruxes.models import RunQuery
 from cruxes.workspace import open_store
 from db import exchange as exchange_table
 from tests.conftest import CRUXLAB
@@ -39,6 +40,7 @@ def tables(store) -> dict[str, list[tuple]]:
 def views(store) -> dict[str, object]:
     """What every view and list shows (run folders are compared by name, not path)."""
     project_ids = [p.id for p in projects.list_projects(store)]
+    run_ids = runs.run_page(store, RunQuery(limit=None)).table.column("id").to_pylist()
     return {
         "people": people.list_people(store),
         "cruxes": [beliefs.get_crux(store, c.id) for c in beliefs.list_cruxes(store)],
@@ -50,9 +52,10 @@ def views(store) -> dict[str, object]:
         "outcomes": outcomes.list_outcomes(store),
         "runs": [
             (r.model_dump(exclude={"folder", "artifacts"}), [Path(a).name for a in r.artifacts])
-            for r in runs.list_runs(store)
+            for r in (runs.get_run(store, i) for i in run_ids)
         ],
-        "metrics": [runs.metric_history(store, r.id) for r in runs.list_runs(store)],
+        "run_page": runs.run_page(store).rows(),
+        "metrics": [runs.metric_history(store, i) for i in run_ids],
         "agenda": dashboard.agenda(store),
         "disagreement": dashboard.disagreement(store, viewer="Mara"),
         "ranking": dashboard.next_projects(store, viewer="Theo"),

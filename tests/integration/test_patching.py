@@ -202,4 +202,4 @@ def test_a_head_the_model_lacks_is_refused_before_the_run_exists(store, project)
         "circuit_faithfulness on organism:induction-2l: head 2.1 is not in the model "
         "(2 layers × 4 heads: layers 0–1, heads 0–3)."
     )
-    assert runs.list_runs(store) == []
+    assert runs.run_page(store).total == 0

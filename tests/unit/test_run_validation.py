@@ -230,7 +230,7 @@ def waiting_project(store):
 def test_a_refused_config_creates_no_run_and_freezes_nothing(store, waiting_project, name, values):
     with pytest.raises(InvalidInput):
         runs.start_run(store, waiting_project.id, name, values)
-    assert runs.list_runs(store) == []
+    assert runs.run_page(store).total == 0
     after = projects.get_project(store, waiting_project.id)
     assert (after.status, after.predictions_frozen_at, after.version) == (
         "assigned",
@@ -250,3 +250,17 @@ def test_a_refused_config_creates_no_run_and_freezes_nothing(store, waiting_proj
         if_positive=0.6,
         if_negative=0.2,
     )
+
+
+def test_a_sweep_point_the_model_cannot_run_refuses_the_whole_sweep(store, waiting_project):
+    with pytest.raises(InvalidInput) as refused:
+        runs.start_sweep(
+            store, waiting_project.id, "circuit_faithfulness", ["heads=0.0,0.1|0.0,7.9"]
+        )
+    assert str(refused.value) == (
+        "Sweep point 2 (heads=0.0,7.9): circuit_faithfulness on organism:induction-2l: "
+        "head 7.9 is not in the model (2 layers × 4 heads: layers 0–1, heads 0–3)."
+    )
+    assert runs.run_page(store).total == 0
+    after = projects.get_project(store, waiting_project.id)
+    assert (after.status, after.predictions_frozen_at) == ("assigned", None)

@@ -1,16 +1,19 @@
 """db.Store against real DuckDB files: short-lived connections, retries, transactions."""
 
+import json
+import os
 import subprocess
 import sys
 import textwrap
 import time
+from datetime import datetime
 
 import pytest
 
 from db import migrate
 from db.errors import StoreBusy
 from db.migrations import MIGRATIONS, applied
-from db.store import Store
+from db.store import _LOCK_CONFLICT, Store
 
 
 def hold_database(path, seconds: float) -> subprocess.Popen:
@@ -88,3 +91,35 @@ def test_busy_database_is_retried_until_the_holder_lets_go(tmp_path):
             assert cur.scalar("SELECT count(*) FROM people") == 0
     finally:
         proc.wait()
+
+
+def test_migrate_opens_the_file_once(tmp_path):
+    store = Store(tmp_path / "db.duckdb")
+    assert migrate(store) == sorted(MIGRATIONS)
+    assert store.opens == 1 and not store.is_open()
+
+
+def test_a_lock_reported_in_pid_0_is_retried_and_named_from_the_holder_file(tmp_path):
+    store = Store(tmp_path / "db.duckdb")
+    since = time.time() - 30
+    store.holder_file.write_text(
+        json.dumps({"pid": 4242, "command": "cruxlab import big", "since": since})
+    )
+    message = (
+        'IO Error: Could not set lock on file "db.duckdb": Conflicting lock is held in PID 0. '
+        "See also https://duckdb.org/docs/stable/connect/concurrency"
+    )
+    assert _LOCK_CONFLICT.search(message)  # so it is retried, not raised as it is
+    stamp = datetime.fromtimestamp(since).strftime("%H:%M:%S")
+    assert store._holder(message) == (4242, f"cruxlab import big, holding it since {stamp}")
+
+
+def test_held_store_keeps_the_file_open_until_released(tmp_path):
+    store = Store(tmp_path / "db.duckdb").hold()
+    migrate(store)
+    with store.cursor() as cur:
+        cur.execute("CREATE TABLE t (x INTEGER)")
+    assert store.is_open() and store.opens == 1
+    assert json.loads(store.holder_file.read_text())["pid"] == os.getpid()
+    store.release()
+    assert not store.is_open() and not store.holder_file.exists()
