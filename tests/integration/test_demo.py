@@ -106,7 +106,7 @@ def test_the_demo_shows_its_progress_and_a_second_one_changes_nothing(home, trai
     assert "step 6/9: the induction_heads run on organism:induction-2l" in first.stderr
     assert lines[-1] == "100% demo complete"
     store = open_store(home)
-    assert demo.read_progress(store).state == "complete"
+    assert demo.read_progress(home).state == "complete"
     assert demo_state(store) == complete()
 
     again = subprocess.run([CRUXLAB, "demo"], capture_output=True, text=True)
@@ -119,20 +119,20 @@ def test_a_demo_killed_during_its_run_is_finished_by_the_next(
     home, trained_organisms, also_the_worker
 ):
     proc = subprocess.Popen([CRUXLAB, "demo"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    worker_pid = home / "runs" / "1" / "worker.pid"
-
-    def running() -> bool:  # the demo is at its run step and the run's worker has started
-        progress = read_json(home / "demo.json") or {}
-        return progress.get("step") == 6 and (home / "runs" / "1" / "progress.json").exists()
-
-    wait_until(running, "the demo's run to start")
+    pid_file = home / "runs" / "1" / "worker.pid"
+    wait_until(lambda: pid_file.exists() and pid_file.read_text().isdigit(), "the demo's run")
+    worker = int(pid_file.read_text())
+    # Frozen before it could finish (it is still importing torch), so the demo is killed
+    # while it waits for its run, however fast the run would have been.
+    os.kill(worker, signal.SIGSTOP)
+    assert not (home / "runs" / "1" / "result.json").exists()
+    wait_until(lambda: (read_json(home / "demo.json") or {}).get("step") == 6, "step 6")
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    if also_the_worker:
-        os.kill(int(worker_pid.read_text()), signal.SIGKILL)
+    os.kill(worker, signal.SIGKILL if also_the_worker else signal.SIGCONT)
 
     store = open_store(home)
-    stopped = demo.read_progress(store)
+    stopped = demo.read_progress(home)
     assert (stopped.state, stopped.step, stopped.alive) == ("seeding", 6, False)
     assert outcomes.list_outcomes(store) == []  # half-seeded: what the next demo must finish
 
@@ -144,7 +144,7 @@ def test_a_demo_killed_during_its_run_is_finished_by_the_next(
     assert demo_state(store) == complete(statuses)
     used = len(statuses)
     assert again.stdout == f"Demo seeded: dialogue 1, project 1, run {used}, outcome 1.\n"
-    assert demo.read_progress(store).state == "complete"
+    assert demo.read_progress(home).state == "complete"
 
 
 class Interrupted(Exception):
