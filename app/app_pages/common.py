@@ -86,6 +86,11 @@ def table(
     )
 
 
+def two_decimals(label: str, help: str) -> st.column_config.NumberColumn:
+    """A number column with a short header (``help`` says it in full), to two decimals."""
+    return st.column_config.NumberColumn(label, format="%.2f", help=help)
+
+
 def page_title(name: str) -> None:
     """The page's title, as the navigation names it."""
     st.title(PAGES[name].title)

@@ -44,16 +44,16 @@ def crux_card(d: CruxDisagreement) -> None:
         common.table(forecast_rows(d.projects), wrap={"project": 200}, column_config=COLUMNS)
 
 
-def _number(label: str, help: str) -> st.column_config.NumberColumn:
-    return st.column_config.NumberColumn(label, format="%.2f", help=help)
-
-
 COLUMNS = {  # short headers (the help says it in full), so the table fits the page
-    "spread if positive": _number("spread if +", "The spread if the result is positive."),
-    "spread if negative": _number("if −", "The spread if the result is negative."),
-    "mean P(positive)": _number("mean P", "The predictors' mean P(positive), P̄."),
-    "expected reduction": _number("exp. reduction", "Expected reduction in the spread."),
-    "expected update": _number("exp. update", "Expected |credence change|, summed."),
+    "spread if positive": common.two_decimals(
+        "spread if +", "The spread if the result is positive."
+    ),
+    "spread if negative": common.two_decimals("if −", "The spread if the result is negative."),
+    "mean P(positive)": common.two_decimals("mean P", "The predictors' mean P(positive), P̄."),
+    "expected reduction": common.two_decimals(
+        "exp. reduction", "Expected reduction in the spread."
+    ),
+    "expected update": common.two_decimals("exp. update", "Expected |credence change|, summed."),
 }
 
 

@@ -151,15 +151,11 @@ def manage_section(p: Project, statements: dict[int, str], everyone: list[Person
                 common.done(f"Project {updated.id} informs cruxes {updated.crux_ids}.")
 
 
-def _credence(label: str, help: str) -> st.column_config.NumberColumn:
-    return st.column_config.NumberColumn(label, format="%.2f", help=help)
-
-
 PREDICTION_COLUMNS = {  # short headers (the help says it in full), so the table fits the page
-    "P(positive)": _credence("P", "P(positive): how likely the result is positive."),
-    "credence if positive": _credence("c₊", "Credence if the result is positive."),
-    "credence if negative": _credence("c₋", "Credence if the result is negative."),
-    "implied prior": _credence("prior", "Implied prior P·c₊ + (1 − P)·c₋."),
+    "P(positive)": common.two_decimals("P", "P(positive): how likely the result is positive."),
+    "credence if positive": common.two_decimals("c₊", "Credence if the result is positive."),
+    "credence if negative": common.two_decimals("c₋", "Credence if the result is negative."),
+    "implied prior": common.two_decimals("prior", "Implied prior P·c₊ + (1 − P)·c₋."),
 }
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
@@ -11,31 +10,14 @@ import pytest
 
 from app.app_pages import PAGES
 from cruxes import demo
-from cruxes.models import DemoProgress
-from db.util import now
+from tests.unit.helpers import write_demo_progress
 
 HANG_GUARD_S = 1800  # only against a hung test; slowness alone never fails one
 
 
-def write_progress(home, **changes) -> None:
-    """A ``demo.json`` as a seeding process writes it (here: this test's own, live process)."""
-    progress = DemoProgress(
-        state="seeding",
-        step=6,
-        steps=9,
-        label="the induction_heads run on organism:induction-2l",
-        fraction=0.31,
-        message="training organism:induction-2l, step 300/1000: held-out loss 0.812",
-        pid=os.getpid(),
-        updated_at=now(),
-    ).model_copy(update=changes)
-    home.mkdir(parents=True, exist_ok=True)
-    (home / "demo.json").write_text(progress.model_dump_json())
-
-
 @pytest.mark.parametrize("page", ["dashboard", "cruxes"])
 def test_seeding_shows_its_step_and_the_training_progress(home, open_page, page):
-    write_progress(home)
+    write_demo_progress(home)
     at = open_page(page)
     [status] = at.status
     assert (status.label, status.state) == (
@@ -49,15 +31,15 @@ def test_seeding_shows_its_step_and_the_training_progress(home, open_page, page)
 def test_nothing_shows_once_the_demo_is_complete_or_was_never_run(home, open_page):
     at = open_page("dashboard")
     assert list(at.status) == []
-    write_progress(home, state="complete", step=9, fraction=1.0)
+    write_demo_progress(home, state="complete", step=9, fraction=1.0)
     at = open_page("dashboard")
     assert list(at.status) == []
 
 
-def test_a_stopped_demo_is_finished_from_the_app(demo_home, demo_store, open_page, click):
+def test_a_stopped_demo_is_finished_from_the_app(demo_home, open_page, click):
     # The seeding process has ended part-way (killed, or the machine restarted).
     ended = _ended_pid()
-    write_progress(demo_home, pid=ended, message="")
+    write_demo_progress(demo_home, pid=ended, message="")
     at = open_page("dashboard")
     [status] = at.status
     assert (status.label, status.state) == (
@@ -67,7 +49,7 @@ def test_a_stopped_demo_is_finished_from_the_app(demo_home, demo_store, open_pag
     click(at, "Finish seeding the demo")
     # A `cruxlab demo` of its own checks every step and makes what is missing (here nothing).
     deadline = time.monotonic() + HANG_GUARD_S
-    while demo.read_progress(demo_store).state != "complete":
+    while demo.read_progress(demo_home).state != "complete":
         assert time.monotonic() < deadline, "the demo did not finish"
         time.sleep(0.5)
     at.run()

@@ -16,8 +16,7 @@ import pytest
 from playwright.sync_api import expect
 
 from app.app_pages import DEFAULT_PAGE, PAGES
-from cruxes.models import DemoProgress
-from db.util import now
+from tests.unit.helpers import write_demo_progress
 
 ROOT = Path(__file__).parents[2]
 WIDTH, HEIGHT = 1280, 800
@@ -87,17 +86,11 @@ def test_every_page_fits_1280_pixels(page, demo_app_url, name):
 
 def test_the_seeding_box_while_the_demo_seeds(page, app_url, demo_home):
     """What a first start shows while the background demo trains its organism."""
-    progress = DemoProgress(
-        state="seeding",
-        step=6,
-        steps=9,
-        label="the induction_heads run on organism:induction-2l",
+    write_demo_progress(
+        demo_home,
         fraction=0.41,
         message="training organism:induction-2l, step 500: held-out loss 0.184, done below 0.05",
-        pid=os.getpid(),  # alive for as long as the test runs
-        updated_at=now(),
     )
-    (demo_home / "demo.json").write_text(progress.model_dump_json())
     page.set_viewport_size({"width": WIDTH, "height": HEIGHT})
     page.goto(app_url)
     expect(page.get_by_text("Seeding the demo — step 6 of 9")).to_be_visible()
