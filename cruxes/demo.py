@@ -421,6 +421,7 @@ def seed(do: Do, home: Path | None = None, *, watch: Watch | None = None) -> Dem
     only what is missing, each operation through ``do``; ``watch`` is called with the
     progress (also written to ``demo.json``) as the steps go."""
     home = paths.home(home)
+    home.mkdir(parents=True, exist_ok=True)  # a first `cruxlab demo` makes the home
     watch = watch or (lambda progress: None)
     s = Seeding(do)
     with _seeding_lock(home, watch):
@@ -445,6 +446,7 @@ def start_in_background(home: Path | None = None) -> int:
     progress = read_progress(home)
     if progress is not None and progress.state == "seeding" and progress.alive:
         return progress.pid
+    home.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "CRUXLAB_HOME": str(home), "PYTHONUNBUFFERED": "1"}
     with log_file(home).open("ab") as log:
         proc = subprocess.Popen(

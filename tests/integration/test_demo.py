@@ -15,7 +15,17 @@ import time
 
 import pytest
 
-from cruxes import annotations, beliefs, demo, outcomes, people, predictions, projects, runs
+from cruxes import (
+    annotations,
+    beliefs,
+    demo,
+    outcomes,
+    owner,
+    people,
+    predictions,
+    projects,
+    runs,
+)
 from cruxes.models import RunQuery
 from cruxes.workspace import open_store
 from experiments.folders import read_json
@@ -144,6 +154,25 @@ def test_a_demo_killed_during_its_run_is_finished_by_the_next(
     assert demo_state(store) == complete(statuses)
     used = len(statuses)
     assert again.stdout == f"Demo seeded: dialogue 1, project 1, run {used}, outcome 1.\n"
+    assert demo.read_progress(home).state == "complete"
+
+
+def test_a_demo_seeding_when_the_app_starts_finishes_through_the_owner(home, trained_organisms):
+    """`make run`: the demo seeds in a process of its own, and the app's server becomes the
+    database's owner part-way; the demo's remaining steps (and its run's worker) go to it."""
+    proc = subprocess.Popen(
+        [CRUXLAB, "demo"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
+    wait_until(lambda: (read_json(home / "demo.json") or {}).get("step", 0) >= 3, "step 3")
+    running = owner.start(home)  # holds the file: from now on nobody else can open it
+    try:
+        out, _ = proc.communicate(timeout=HANG_GUARD_S)
+        assert proc.returncode == 0
+        assert out == "Demo seeded: dialogue 1, project 1, run 1, outcome 1.\n"
+        assert demo_state(running.store) == complete()
+        assert running.requests > 0
+    finally:
+        owner.stop(home)
     assert demo.read_progress(home).state == "complete"
 
 
