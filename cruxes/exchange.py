@@ -118,8 +118,8 @@ def _read_source(cur: Cursor, source: Path) -> dict[str, Any]:
     return {table: exchange_table.read_parquet(cur, path) for table, path in files.items()}
 
 
-def _check(cur: Cursor, source: Path, tables: dict[str, Any]) -> dict[str, list[dict]]:
-    """Every table's rows, checked: known tables and columns, valid rows, no dangling ids."""
+def _check(cur: Cursor, source: Path, tables: dict[str, Any]) -> None:
+    """Refuse unknown tables or columns, invalid rows and dangling ids, before any write."""
     known = set(exchange_table.tables(cur))
     unknown = sorted(set(tables) - known)
     if unknown:
@@ -127,21 +127,19 @@ def _check(cur: Cursor, source: Path, tables: dict[str, Any]) -> dict[str, list[
             f"{source} holds tables this cruxlab does not know ({', '.join(unknown)}); "
             "it was exported by a newer version, or is not a cruxlab export."
         )
-    rows = {}
     expected = exchange_table.columns(cur)
     for table, arrow in sorted(tables.items()):
         records.check_columns(table, arrow.column_names, expected[table])
-        rows[table] = arrow.to_pylist()
-        records.check_rows(table, rows[table])
-    records.check_references(rows)
-    exported = {r["version"] for r in rows.get(exchange_table.MIGRATIONS_TABLE, [])}
+        records.check_rows(table, arrow)
+    records.check_references(tables)
+    marker = exchange_table.MIGRATIONS_TABLE
+    exported = set(tables[marker].column("version").to_pylist()) if marker in tables else set()
     missing = sorted(exported - set(exchange_table.applied_migrations(cur)))
     if missing:
         raise InvalidInput(
             f"{source} was exported with schema migrations this cruxlab lacks "
             f"({', '.join(map(str, missing))}); upgrade cruxlab first."
         )
-    return rows
 
 
 def _run_folders(source: Path, run_ids: set[int]) -> list[Path]:
@@ -197,8 +195,9 @@ def _restore(
     cur: Cursor, source: Path, tables: dict[str, Any], home_runs: Path, placed: list[Path]
 ) -> ExchangeResult:
     """Check, load and place the run folders, inside the caller's transaction."""
-    rows = _check(cur, source, tables)
-    folders = _run_folders(source, {r["id"] for r in rows.get("runs", [])})
+    _check(cur, source, tables)
+    run_ids = set(tables["runs"].column("id").to_pylist()) if "runs" in tables else set()
+    folders = _run_folders(source, run_ids)
     clashing = [p.name for p in folders if (home_runs / p.name).exists()]
     if clashing:
         raise Conflict(

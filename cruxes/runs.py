@@ -266,26 +266,14 @@ def _filters(cur: Cursor, query: RunQuery) -> dict[str, Any]:
     }
 
 
-def _with_metrics(table: pa.Table, finals: pa.Table) -> tuple[pa.Table, dict[str, str]]:
+def _with_metrics(cur: Cursor, table: pa.Table) -> tuple[pa.Table, dict[str, str]]:
     """Add one column per metric (its final value, else null) to a table of runs keyed by
-    ``id``, from (run_id, name, value) rows; vectorised, so a page of every run stays cheap."""
-    import numpy as np
-    import pyarrow as pa  # not pyarrow.compute: importing it costs more than this whole pivot
-
-    ids = table.column("id").to_numpy()
-    order = np.argsort(ids, kind="stable")
-    names = finals.column("name").to_numpy(zero_copy_only=False)
-    run_ids = finals.column("run_id").to_numpy()
-    finals_values = finals.column("value").to_numpy(zero_copy_only=False)  # null → NaN
-    columns = {}
-    for name in sorted(set(names)):
-        mine = names == name
-        rows = order[np.searchsorted(ids[order], run_ids[mine])]
-        values = np.full(len(ids), np.nan)
-        values[rows] = finals_values[mine]
-        present = ~np.isnan(values)  # a metric is stored as null, never as NaN
+    ``id``; the columns come from the database as Arrow, so a page of every run stays cheap."""
+    finals = runs_table.final_columns(cur, table.column("id").to_pylist())
+    columns: dict[str, str] = {}
+    for name in finals.column_names if finals is not None else []:
         column = name if name not in table.column_names else f"metric:{name}"
-        table = table.append_column(column, pa.array(values, pa.float64(), mask=~present))
+        table = table.append_column(column, finals.column(name))
         columns[name] = column
     return table, columns
 
@@ -305,9 +293,8 @@ def run_page(store: Store, query: RunQuery | None = None) -> RunPage:
             offset=query.offset,
             **filters,
         )
-        finals = runs_table.finals_of(cur, table.column("id").to_pylist())
+        table, columns = _with_metrics(cur, table)
         cells = runs_table.counts(cur, **{**filters, "status": None})
-    table, columns = _with_metrics(table, finals)
     by_status: dict[str, int] = {}
     by_template: dict[str, int] = {}
     for c in cells:
@@ -378,33 +365,32 @@ def compare(store: Store, run_ids: list[int]) -> Comparison:
         raise InvalidInput(f"Compare at most {MAX_COMPARED:,} runs at once, not {len(ids):,}.")
     with store.cursor() as cur:
         rows = runs_table.compared(cur, ids)
-        finals = runs_table.finals_of(cur, ids)
-    missing = sorted(set(ids) - {r["id"] for r in rows})
-    if missing:
-        raise NotFound(f"No run {', '.join(map(str, missing[:5]))}; see `cruxlab run list`.")
-    configs = [
-        {"template": r["template"], "seed": r["seed"], "device": r["device"]}
-        | _flat(json.loads(r["config"]))
-        for r in rows
-    ]
-    keys = list(dict.fromkeys(k for c in configs for k in c))
-    same, differing = {}, []
-    for key in keys:
-        seen = {json.dumps(c.get(key), sort_keys=True) for c in configs}
-        if len(seen) == 1:
-            same[key] = configs[0].get(key)
-        else:
-            differing.append(key)
-    import pyarrow as pa
+        missing = sorted(set(ids) - {r["id"] for r in rows})
+        if missing:
+            raise NotFound(f"No run {', '.join(map(str, missing[:5]))}; see `cruxlab run list`.")
+        configs = [
+            {"template": r["template"], "seed": r["seed"], "device": r["device"]}
+            | _flat(json.loads(r["config"]))
+            for r in rows
+        ]
+        keys = list(dict.fromkeys(k for c in configs for k in c))
+        same, differing = {}, []
+        for key in keys:
+            seen = {json.dumps(c.get(key), sort_keys=True) for c in configs}
+            if len(seen) == 1:
+                same[key] = configs[0].get(key)
+            else:
+                differing.append(key)
+        import pyarrow as pa
 
-    table = pa.table(
-        {
-            "id": pa.array(ids, pa.int64()),
-            "status": pa.array([r["status"] for r in rows], pa.string()),
-            **{key: _column([c.get(key) for c in configs]) for key in differing},
-        }
-    )
-    table, columns = _with_metrics(table, finals)
+        table = pa.table(
+            {
+                "id": pa.array(ids, pa.int64()),
+                "status": pa.array([r["status"] for r in rows], pa.string()),
+                **{key: _column([c.get(key) for c in configs]) for key in differing},
+            }
+        )
+        table, columns = _with_metrics(cur, table)
     return Comparison(ids=ids, same=same, differing=differing, table=table, metric_columns=columns)
 
 

@@ -230,6 +230,37 @@ def finals_of(cur: Cursor, ids: Sequence[int]) -> pa.Table:
     return cur.arrow(SELECT_FINALS_OF, [list(ids)])
 
 
+SELECT_FINAL_NAMES = """
+SELECT DISTINCT name FROM run_finals WHERE run_id IN (SELECT unnest(?::BIGINT[])) ORDER BY name
+"""
+# One row per id, in the order given: ``ids[pos]`` for pos = 1, 2, ….
+FINALS_BY_POSITION = """
+WITH wanted AS (
+    SELECT ids[pos] AS run_id, pos FROM (SELECT ?::BIGINT[] AS ids), range(1, len(ids) + 1) t(pos)
+)
+SELECT {columns}
+FROM wanted w LEFT JOIN run_finals f ON f.run_id = w.run_id
+GROUP BY w.pos ORDER BY w.pos
+"""
+
+
+def _identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def final_columns(cur: Cursor, ids: Sequence[int]) -> pa.Table | None:
+    """A table with one row per run id (in the order given) and one column per metric those
+    runs reported, holding its final value (null where a run did not report it); None if
+    they reported none. Built in the database, as Arrow: no Python object per value."""
+    names = [r["name"] for r in cur.all(SELECT_FINAL_NAMES, [list(ids)])]
+    if not names:
+        return None
+    columns = ", ".join(
+        f"max(f.value) FILTER (WHERE f.name = ?) AS {_identifier(name)}" for name in names
+    )
+    return cur.arrow(FINALS_BY_POSITION.format(columns=columns), [list(ids), *names])
+
+
 def metric_names(cur: Cursor) -> list[str]:
     """Every metric name any recorded run has."""
     return [r["name"] for r in cur.all(SELECT_METRIC_NAMES)]

@@ -183,10 +183,13 @@ def test_a_forged_export_from_the_cli_is_one_line_on_stderr(forged, home):
 
 
 def test_a_failing_folder_copy_rolls_the_tables_back(export, store, monkeypatch):
-    def broken(*args, **kwargs):
+    copy = exchange.copy_run_folders
+
+    def broken(source, target, names, *, link):  # the disk fills after the first folder
+        copy(source, target, names[:1], link=link)
         raise OSError("No space left on device")
 
-    monkeypatch.setattr(exchange.shutil, "copytree", broken)
+    monkeypatch.setattr(exchange, "copy_run_folders", broken)
     before = dump(store)
     with pytest.raises(OSError, match="No space left"):
         exchange.import_home(store, export)

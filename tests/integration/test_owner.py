@@ -16,7 +16,7 @@ import pytest
 from cruxes import api, beliefs, owner, people, projects, runs
 from cruxes.errors import NotFound, StaleWrite
 from db import wire
-from experiments import worker
+from experiments import lifecycle
 from tests.conftest import CRUXLAB
 from tests.unit.helpers import created_run
 
@@ -77,7 +77,7 @@ def test_embedded_commands_migrate_once_and_open_the_file_once_per_call(home):
 
 
 def test_every_operation_a_worker_sends_is_registered():
-    for fn in (worker.mark_started, worker.ingest):
+    for fn in (lifecycle.heartbeat, lifecycle.record, lifecycle.refresh):
         assert api.OPERATIONS[f"{fn.__module__}.{fn.__name__}"] is fn
 
 

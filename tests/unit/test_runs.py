@@ -128,6 +128,17 @@ def test_the_page_has_a_column_per_metric_and_json_rows(sweep):
     assert rows[1]["person"] == "Theo" and rows[1]["project_title"] == "A"
 
 
+def test_a_metric_named_like_a_column_or_with_quotes_gets_its_own_column(store):
+    project = projects.add_project(store, "Odd names").id
+    finished_run(store, project, {"status": 0.25, 'a "quoted" name': 2.0})
+    finished_run(store, project, {"status": 0.75})
+    page = runs.run_page(store)
+    assert page.metric_columns == {'a "quoted" name': 'a "quoted" name', "status": "metric:status"}
+    assert page.table.column("status").to_pylist() == ["succeeded", "succeeded"]
+    assert page.table.column("metric:status").to_pylist() == [0.75, 0.25]
+    assert page.table.column('a "quoted" name').to_pylist() == [None, 2.0]
+
+
 @pytest.mark.parametrize(
     "bad",
     [
