@@ -4,6 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TORCH  := torch==2.13.0
+PORT   ?= 8501
 
 .PHONY: run test lint format bench venv browser slurm clean
 
@@ -17,11 +18,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $(STAMP)
 
+# The app starts at once; the demo seeds in the background (its progress shows in the
+# app and in $CRUXLAB_HOME/demo.log) and finishes whatever an earlier start left undone.
 run: venv
-	$(BIN)/cruxlab init
-	$(BIN)/cruxlab demo
+	$(BIN)/cruxlab demo --background
 	$(BIN)/streamlit run app/streamlit_app.py --server.address localhost \
-		--server.port 8501 --server.headless true --browser.gatherUsageStats false
+		--server.port $(PORT) --server.headless true --browser.gatherUsageStats false
 
 test: venv browser slurm
 	$(BIN)/python -m pytest -q

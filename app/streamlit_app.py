@@ -1,16 +1,16 @@
 """cruxlab's app: ``streamlit run app/streamlit_app.py``.
 
 This script only opens the store (the server process becomes the database's owner,
-see ``cruxes.owner``), signs the user in (team mode), draws the sidebar and builds
-the navigation; each page lives in ``app/app_pages/`` (beside the helpers
-``common``, ``charts`` and ``tables``).
+see ``cruxes.owner``), signs the user in (team mode), draws the sidebar (and the demo's
+seeding progress while it runs) and builds the navigation; each page lives in
+``app/app_pages/`` (beside the helpers ``common``, ``charts``, ``tables`` and ``seeding``).
 """
 
 import streamlit as st
 
-from app.app_pages import DEFAULT_PAGE, SECTIONS, common
+from app.app_pages import DEFAULT_PAGE, SECTIONS, common, seeding
 
-st.set_page_config(page_title="cruxlab", page_icon="🧭", layout="wide")
+st.set_page_config(page_title="cruxlab", page_icon=":material/explore:", layout="wide")
 
 store_ready = False
 with common.errors():
@@ -25,6 +25,7 @@ if not signed_in:
     st.stop()
 
 common.sidebar()
+seeding.show()  # while `cruxlab demo` seeds this home: its progress
 
 navigation = st.navigation(
     {

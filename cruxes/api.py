@@ -53,7 +53,6 @@ from cruxes import (
     beliefs,
     board,
     dashboard,
-    demo,
     dialogues,
     exchange,
     outcomes,
@@ -86,11 +85,11 @@ def _register(*functions: Callable[..., Any]) -> None:
 
 _register(
     workspace.initialise,
-    demo.seed_demo,
     people.add_person,
     people.set_email,
     people.list_people,
     team.activity,
+    team.setting_up,
     dialogues.import_dialogue,
     dialogues.list_dialogues,
     dialogues.get_dialogue,

@@ -758,3 +758,21 @@ class ExchangeResult(Model):
     tables: dict[str, int] = Field(description="Table → rows written or restored.")
     run_folders: int
     report: str | None = None
+
+
+DemoState = Literal["seeding", "complete", "failed"]
+
+
+class DemoProgress(Model):
+    """Where ``cruxlab demo`` stands, as its process last wrote it (``demo.json`` in the home)."""
+
+    state: DemoState
+    step: int = Field(description="The step under way (or the last one), from 1.")
+    steps: int = Field(description="How many steps seeding the demo takes.")
+    label: str = Field(description="What the step does.")
+    fraction: float = Field(description="Overall progress in [0, 1], steps weighted by time.")
+    message: str = Field("", description="The latest progress message of the step.")
+    pid: int = Field(description="The process seeding the demo.")
+    updated_at: datetime
+    error: str | None = None
+    alive: bool = Field(False, description="Whether that process was running when this was read.")

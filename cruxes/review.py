@@ -140,9 +140,8 @@ def _speaker_person(cur: Cursor, c: Candidate) -> int:
         if s["speaker"] == c.speaker and s["person_id"] is not None:
             return s["person_id"]
     raise Conflict(
-        f"Speaker {c.speaker!r} is not mapped to a person, so their stated credence "
-        f"cannot be recorded; map them first (`cruxlab dialogue speaker map "
-        f"{c.dialogue_id} {c.speaker!r} PERSON`)."
+        f"Speaker {c.speaker!r} of dialogue {c.dialogue_id} is not mapped to a person, so "
+        "their stated credence cannot be recorded; map the speaker to a person first."
     )
 
 

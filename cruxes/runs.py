@@ -83,8 +83,9 @@ def start_run(
     options: Sequence[str] | Mapping[str, Any] | None = None,
     actor: str | int | None = None,
 ) -> RunView:
-    """Validate the config, then in one unit of work freeze the project's predictions,
-    create the run and hand it to its executor (nothing changes if the executor refuses).
+    """Validate the config (types, ranges, and against the model's shape), then in one unit
+    of work freeze the project's predictions, create the run and hand it to its executor;
+    a refused config, or an executor that refuses, changes nothing.
 
     ``executor`` is an executor or its name (default: the home's, see
     ``experiments.executors``); ``options`` are its per-run options (SLURM's ``KEY=VALUE``).
@@ -93,7 +94,7 @@ def start_run(
     from experiments.registry import get_template
 
     template = get_template(template_name)
-    config = template.parse_config(values)
+    config = template.validate(values)
     items = [(json.loads(config.model_dump_json()), seed)]
     [run] = _launch(store, project_id, template.name, items, device, executor, options, actor)
     return run
@@ -114,8 +115,9 @@ def start_sweep(
 ) -> list[RunView]:
     """Start one run per point of ``grid`` (``KEY=V1,V2`` each; see ``cruxes.sweeps``).
 
-    Every point is validated first; then all runs start in one unit of work, handed to
-    the executor at once (on SLURM: one job array), or none does.
+    Every point is validated first, as a single run's config is (against the model too);
+    then all runs start in one unit of work, handed to the executor at once (on SLURM: one
+    job array), or none does.
     """
     from experiments.registry import get_template
 

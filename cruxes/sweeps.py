@@ -4,7 +4,8 @@
 the four runs of the grid's product. Values are separated by commas, or by ``|``
 when a value itself holds commas (``--grid 'heads=0.0,0.1|1.0,1.1'``). ``seed`` sweeps
 the run's seed, unless the template has a parameter of that name. Every point is
-validated before any run exists: one bad value is one error and nothing is created.
+validated before any run exists, as a single run's config is (types, ranges and the
+model's shape): one bad value is one error and nothing is created.
 The runs start in one unit of work, so on SLURM the sweep becomes one job array
 (with ``runs_per_job`` > 1, small runs share an array task).
 """
@@ -71,7 +72,7 @@ def configs(
                 raise InvalidInput(f"Sweep point {n}: seed must be a whole number, not {raw!r}.")
             run_seed = int(raw)
         try:
-            config = template.parse_config({**fixed, **values})
+            config = template.validate({**fixed, **values})
         except InvalidInput as exc:
             where = ", ".join(f"{k}={v}" for k, v in point.items())
             raise InvalidInput(f"Sweep point {n} ({where}): {exc}") from None

@@ -235,6 +235,13 @@ def who(store: Store, actor: str | int | None, action: Action | None = None) -> 
     return me.person
 
 
+def setting_up(store: Store, *, actor: str | int | None = None) -> str | None:
+    """Who seeds the demo: the acting person, who must be a mentor in team mode; None when
+    nobody is named outside team mode."""
+    me = who(store, actor, Action.SET_UP)
+    return me.name if me is not None else None
+
+
 def activity(store: Store, *, person: str | int | None = None, limit: int = 50) -> list[Activity]:
     """The latest writes (one person's, or everyone's), newest first."""
     if limit < 1:

@@ -72,7 +72,13 @@ import torch
 from pydantic import Field
 
 from db.errors import InvalidInput
-from experiments.organisms import bos_token, induction_pairs, require_induction_fits
+from experiments.loading import ModelSpec
+from experiments.organisms import (
+    bos_token,
+    check_induction_fits,
+    induction_pairs,
+    require_induction_fits,
+)
 from experiments.registry import ModelConfig
 
 # The activation families the engine patches, by TransformerLens hook name.
@@ -371,6 +377,9 @@ class PairsConfig(ModelConfig):
         le=4096,
         description="Patched copies per forward pass; memory grows with chunk_size × n_prompts.",
     )
+
+    def check_model(self, spec: ModelSpec) -> None:
+        check_induction_fits(self.seq_len, spec.n_ctx, spec.d_vocab, spec.name)
 
 
 def prepare(config: PairsConfig, ctx) -> tuple[HookedModel, PromptPairs]:

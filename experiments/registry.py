@@ -4,6 +4,11 @@ A template is a module in ``experiments/templates/`` that registers one
 function with ``@template``: its name, a pydantic ``Config`` (every field has a
 default and a description), the metrics it emits, and ``run(config, ctx)``.
 Every list of templates (CLI, app, README) is derived from ``templates()``.
+
+``Template.validate(values)`` is the one check a run's config passes before the
+run exists: types and ranges (the pydantic ``Config``), then the config against
+the model's shape (``Config.check_model``: layers, heads, positions, vocabulary),
+read from the model's configuration without loading its weights.
 """
 
 from __future__ import annotations
@@ -17,12 +22,16 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from db.errors import InvalidInput, NotFound
+from experiments.loading import ModelSpec, model_spec
 
 
 class TemplateConfig(BaseModel):
     """Base class for template configs: unknown keys are refused, values are checked."""
 
     model_config = ConfigDict(extra="forbid")
+
+    def check_model(self, spec: ModelSpec) -> None:
+        """Refuse (InvalidInput) values the model cannot run; the default accepts any model."""
 
 
 class ModelConfig(TemplateConfig):
@@ -75,12 +84,70 @@ class Template:
         try:
             return self.config(**values)
         except ValidationError as exc:
-            err = exc.errors()[0]
-            where = ".".join(str(p) for p in err["loc"])
-            raise InvalidInput(
-                f"Template {self.name} parameter {where!r}: {err['msg']} "
-                f"(got {err.get('input')!r})."
-            ) from None
+            raise InvalidInput(f"{self.name}: {_sentence(exc.errors()[0])}") from None
+
+    def validate(self, values: Mapping[str, Any] | None = None) -> TemplateConfig:
+        """The config from user values, checked for types and ranges and against the model's
+        shape (from its configuration, no weights); one clear InvalidInput otherwise."""
+        config = self.parse_config(values)
+        name = getattr(config, "model", None)
+        spec = model_spec(name)[0] if isinstance(name, str) else None
+        if spec is not None:
+            try:
+                config.check_model(spec)
+            except InvalidInput as exc:
+                message = str(exc)
+                raise InvalidInput(
+                    f"{self.name} on {name}: {message[:1].lower()}{message[1:]}"
+                ) from None
+        return config
+
+
+# How a pydantic error reads as the end of a sentence, by its type.
+_ERRORS = {
+    "greater_than_equal": "must be at least {ge}",
+    "greater_than": "must be more than {gt}",
+    "less_than_equal": "must be at most {le}",
+    "less_than": "must be less than {lt}",
+    "int_parsing": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "float_parsing": "must be a number",
+    "finite_number": "must be a finite number",
+    "bool_parsing": "must be true or false",
+    "literal_error": "must be {expected}",
+}
+
+
+def _sentence(err: dict[str, Any]) -> str:
+    """One sentence for a pydantic error: which parameter, what it must be, what it got."""
+    where = ".".join(str(p) for p in err["loc"])
+    ctx = err.get("ctx") or {}
+    if err["type"] == "value_error":  # a validator's own message
+        what = str(ctx.get("error", err["msg"]))
+        if not where:  # a check across fields says which ones itself
+            return f"{what}."
+    elif err["type"] in _ERRORS:
+        what = _ERRORS[err["type"]].format(**{k: _number(v) for k, v in ctx.items()})
+    else:
+        what = err["msg"][0].lower() + err["msg"][1:]
+    return f"{where} {what} (got {_shown(err.get('input'))})."
+
+
+def _number(value: Any) -> Any:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return f"{value:,}"
+    return f"{value:g}" if isinstance(value, float) else value
+
+
+def _shown(value: Any) -> str:
+    """A value as the person typed it: numbers bare (also from ``--set``), text quoted."""
+    try:
+        float(value)
+        return str(value)
+    except (TypeError, ValueError):
+        return repr(value)
 
 
 _REGISTRY: dict[str, Template] = {}

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 class PageSpec:
     name: str  # the module in app/app_pages/
     title: str
-    icon: str
+    icon: str  # a Material icon: drawn by the app's own font, so it shows in every browser
 
     @property
     def path(self) -> str:
@@ -23,22 +23,22 @@ class PageSpec:
 
 SECTIONS: dict[str, list[PageSpec]] = {
     "Where we stand": [
-        PageSpec("dashboard", "Dashboard", "🧭"),
-        PageSpec("disagreement", "Disagreement", "⚖️"),
-        PageSpec("calibration", "Calibration", "🎚️"),
+        PageSpec("dashboard", "Dashboard", ":material/explore:"),
+        PageSpec("disagreement", "Disagreement", ":material/balance:"),
+        PageSpec("calibration", "Calibration", ":material/tune:"),
     ],
     "What to run next": [
-        PageSpec("next_projects", "Next projects", "📊"),
-        PageSpec("board", "Board", "🗂️"),
-        PageSpec("scholar", "Scholar", "🎓"),
-        PageSpec("coverage", "Coverage", "🕳️"),
+        PageSpec("next_projects", "Next projects", ":material/leaderboard:"),
+        PageSpec("board", "Board", ":material/view_kanban:"),
+        PageSpec("scholar", "Scholar", ":material/school:"),
+        PageSpec("coverage", "Coverage", ":material/checklist:"),
     ],
     "The loop": [
-        PageSpec("dialogues", "Dialogues", "💬"),
-        PageSpec("cruxes", "Cruxes", "🎯"),
-        PageSpec("projects", "Projects", "🧪"),
-        PageSpec("runs", "Runs", "⚙️"),
-        PageSpec("outcomes", "Outcomes", "📈"),
+        PageSpec("dialogues", "Dialogues", ":material/forum:"),
+        PageSpec("cruxes", "Cruxes", ":material/adjust:"),
+        PageSpec("projects", "Projects", ":material/science:"),
+        PageSpec("runs", "Runs", ":material/play_circle:"),
+        PageSpec("outcomes", "Outcomes", ":material/trending_up:"),
     ],
 }
 PAGES: dict[str, PageSpec] = {p.name: p for pages in SECTIONS.values() for p in pages}

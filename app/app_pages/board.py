@@ -57,7 +57,7 @@ def render() -> None:
     if overdue:
         st.warning(
             f"{len(overdue)} overdue: " + ", ".join(f"{c.project_id} · {c.title}" for c in overdue),
-            icon="⏰",
+            icon=":material/schedule:",
         )
     if not result.cards:
         st.info("No projects match.")
@@ -65,15 +65,11 @@ def render() -> None:
     for status, column in zip(result.statuses, st.columns(len(result.statuses)), strict=True):
         with column:
             cards = result.column(status)
-            st.markdown(f"### {status.replace('_', ' ')} ({len(cards)})")
+            st.markdown(f"#### {status.replace('_', ' ')} ({len(cards)})")
             for card in cards:
                 card_view(card)
     st.subheader("All shown projects")
-    st.dataframe(
-        tables.cards_table(result.cards),
-        hide_index=True,
-        column_config={"latest note": st.column_config.TextColumn(help="Markdown, as written.")},
-    )
+    tables.show_cards(result.cards)
 
 
 with common.errors():

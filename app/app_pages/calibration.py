@@ -72,9 +72,8 @@ def render() -> None:
         st.info("No prediction has been resolved yet: record an outcome on the Outcomes page.")
         return
     scores = [overall, *result.people]
-    st.dataframe(
+    common.table(
         scores_table(scores),
-        hide_index=True,
         column_config={
             "Brier": st.column_config.NumberColumn(format="%.3f", help=BRIER_HELP),
             "log score": st.column_config.NumberColumn(format="%.3f", help=LOG_HELP),
@@ -82,18 +81,17 @@ def render() -> None:
     )
     st.altair_chart(charts.calibration_chart(scores), width="stretch")
     st.caption("Each circle is a bin of predictions (size: how many); dashed: perfect calibration.")
-    st.dataframe(
+    common.table(
         bins_table(scores),
-        hide_index=True,
         column_config={
             "mean predicted": st.column_config.NumberColumn(format="%.2f"),
             "observed frequency": st.column_config.NumberColumn(format="%.2f"),
         },
     )
     with st.expander("Resolved predictions"):
-        st.dataframe(
+        common.table(
             pd.DataFrame([r.model_dump() for r in result.resolved]),
-            hide_index=True,
+            wrap={"project_title": 200},
         )
 
 

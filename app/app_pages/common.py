@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
+import pandas as pd
 import streamlit as st
 
 from app.app_pages import PAGES
@@ -27,6 +28,8 @@ PERSON_KEY = "person"
 ME_KEY = "_cruxlab_signed_in"
 NEW_PERSON_KEY = "_cruxlab_new_person"
 FLASH_KEY = "_cruxlab_flash"
+CLOCK = "Times are UTC, on a 24-hour clock."
+TIME_FORMAT = "YYYY-MM-DD HH:mm"  # every table's times (charts label ticks at their own scale)
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|$~])")
 
 
@@ -48,13 +51,50 @@ def errors() -> Iterator[None]:
     try:
         yield
     except CruxlabError as exc:
-        st.error(str(exc), icon="⚠️")
+        st.error(str(exc), icon=":material/warning:")
 
 
 def done(message: str, *, warning: str | None = None) -> None:
     """Remember a success message (and a warning) and rerun, so every list shows the change."""
     st.session_state[FLASH_KEY] = (message, warning)
     st.rerun()
+
+
+LINE_PX, CELL_PADDING_PX = 18, 12  # a wrapped table row is this tall per line, plus padding
+
+
+def table(
+    rows: pd.DataFrame,
+    *,
+    wrap: dict[str, str | int] | None = None,
+    lines: int = 3,
+    column_config: dict | None = None,
+    **options,
+) -> None:
+    """A read-only table that fits the page: times on the app's one clock, and each long-text
+    column in ``wrap`` given a width ("small", "medium", "large" or pixels) and its text
+    wrapped onto up to ``lines`` lines instead of cut off at one."""
+    config = {
+        name: st.column_config.DatetimeColumn(format=TIME_FORMAT)
+        for name, kind in rows.dtypes.items()
+        if pd.api.types.is_datetime64_any_dtype(kind)
+    }
+    config |= {name: st.column_config.TextColumn(width=w) for name, w in (wrap or {}).items()}
+    config |= column_config or {}
+    st.dataframe(
+        rows,
+        hide_index=True,
+        column_config=config,
+        # The grid wraps text only in rows taller than about two lines.
+        row_height=LINE_PX * lines + CELL_PADDING_PX if wrap else None,
+        placeholder="—",
+        **options,
+    )
+
+
+def two_decimals(label: str, help: str) -> st.column_config.NumberColumn:
+    """A number column with a short header (``help`` says it in full), to two decimals."""
+    return st.column_config.NumberColumn(label, format="%.2f", help=help)
 
 
 def page_title(name: str) -> None:
@@ -66,9 +106,9 @@ def show_flash() -> None:
     """Show (once) the messages the last action left behind."""
     message, warning = st.session_state.pop(FLASH_KEY, (None, None))
     if message:
-        st.success(message, icon="✅")
+        st.success(message, icon=":material/check_circle:")
     if warning:
-        st.warning(warning, icon="⚠️")
+        st.warning(warning, icon=":material/warning:")
 
 
 def plain(text: str | None) -> str:
@@ -186,6 +226,7 @@ def sidebar() -> None:
             st.button("Sign out", on_click=st.logout)
             if me.role == "mentor":
                 add_person_form(expanded=False)
+            st.caption(CLOCK)
         return
     everyone: list[Person] = []
     with st.sidebar:
@@ -211,6 +252,7 @@ def sidebar() -> None:
                 "“add speakers as people”."
             )
         add_person_form(expanded=not names)
+        st.caption(CLOCK)
 
 
 def add_person_form(*, expanded: bool) -> None:
@@ -297,7 +339,7 @@ def notes_section(kind: str, entity_id: int) -> None:
         with st.container(border=True):
             st.caption(
                 f"{note.person_name or 'unsigned'}{note.entered_for} · "
-                f"{note.created_at:%Y-%m-%d %H:%M} UTC"
+                f"{note.created_at:%Y-%m-%d %H:%M}"
             )
             st.markdown(note.body)
     with st.form(f"note_{kind}", clear_on_submit=True):

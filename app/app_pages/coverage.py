@@ -17,26 +17,26 @@ def render() -> None:
 
     st.subheader("Cruxes with no project")
     if gaps.cruxes_without_project:
-        st.dataframe(
+        common.table(
             pd.DataFrame(
                 [
                     {"crux": c.id, "statement": c.statement, "created": c.created_at}
                     for c in gaps.cruxes_without_project
                 ]
             ),
-            hide_index=True,
+            wrap={"statement": 560},
         )
         st.caption("Propose a project that informs them on the Projects page.")
     else:
         st.caption("Every crux has a project.")
     st.subheader("Projects with no run")
     if gaps.projects_without_run:
-        st.dataframe(tables.cards_table(gaps.projects_without_run), hide_index=True)
+        tables.show_cards(gaps.projects_without_run)
     else:
         st.caption("Every project has a run.")
     st.subheader("Succeeded runs with no outcome")
     if gaps.runs_without_outcome:
-        st.dataframe(tables.runs_table(gaps.runs_without_outcome), hide_index=True)
+        tables.show_runs(gaps.runs_without_outcome)
         shown, every = len(gaps.runs_without_outcome), gaps.n_runs_without_outcome
         more = f"The newest {shown} of {every:,}. " if shown < every else ""
         st.caption(more + "Check them against the predictions on the Outcomes page.")

@@ -87,13 +87,10 @@ def history_section(detail: CruxDetail) -> None:
         "Each point is a change: ● a note, ■ a dialogue, ▲ an outcome (hover for the run). "
         "Dashed grey: the spread between people (highest minus lowest credence)."
     )
-    st.dataframe(
+    common.table(
         rows.iloc[::-1],
-        hide_index=True,
-        column_config={
-            "time": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
-            "value": st.column_config.NumberColumn(format="%.2f"),
-        },
+        wrap={"cause": 220},
+        column_config={"value": st.column_config.NumberColumn(format="%.2f")},
     )
 
 
@@ -145,7 +142,7 @@ def render() -> None:
     if not cruxes:
         st.info("No cruxes yet: accept a candidate on the Dialogues page or add one above.")
         return
-    st.dataframe(
+    common.table(
         pd.DataFrame(
             [
                 {
@@ -159,7 +156,7 @@ def render() -> None:
                 for c in cruxes
             ]
         ),
-        hide_index=True,
+        wrap={"statement": 420},
     )
     statements = {c.id: c.statement for c in cruxes}
     crux_id = common.pick(

@@ -2,15 +2,15 @@
 
 from datetime import UTC, datetime, timedelta
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
-from app.app_pages import common
+from app.app_pages import charts, common
 from cruxes import dashboard, questions
 from cruxes.models import Agenda, QuestionGroup
 
 DEFAULT_DAYS = 30
+STATEMENT_PX, STATEMENT_MIN_PX, PERSON_PX = 560, 240, 58
 
 
 def period_picker():
@@ -32,7 +32,10 @@ def question_table(group: QuestionGroup, people: list[str]) -> None:
     if not group.cruxes:
         st.caption("No cruxes under this question yet.")
         return
-    st.dataframe(
+    # The statement narrows as people are added; past about ten people the table scrolls
+    # sideways, the statement pinned.
+    statement_px = max(STATEMENT_MIN_PX, STATEMENT_PX - PERSON_PX * len(people))
+    common.table(
         pd.DataFrame(
             [
                 {
@@ -45,9 +48,14 @@ def question_table(group: QuestionGroup, people: list[str]) -> None:
                 for c in group.cruxes
             ]
         ),
-        hide_index=True,
+        wrap={"statement": statement_px},
         column_config={
-            name: st.column_config.NumberColumn(format="%.2f") for name in [*people, "spread"]
+            "crux": st.column_config.NumberColumn(width=45, pinned=True),
+            "statement": st.column_config.TextColumn(width=statement_px, pinned=True),
+            **{
+                name: st.column_config.NumberColumn(format="%.2f", width=PERSON_PX)
+                for name in [*people, "spread"]
+            },
         },
     )
 
@@ -57,7 +65,7 @@ def moves_section(agenda: Agenda) -> None:
     if not agenda.moves:
         st.caption("Nobody's credence changed in this period.")
         return
-    st.dataframe(
+    common.table(
         pd.DataFrame(
             [
                 {
@@ -73,9 +81,8 @@ def moves_section(agenda: Agenda) -> None:
                 for m in agenda.moves
             ]
         ),
-        hide_index=True,
+        wrap={"crux": 270, "cause": 140},
         column_config={
-            "when": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
             "before": st.column_config.NumberColumn(format="%.2f"),
             "after": st.column_config.NumberColumn(format="%.2f"),
             "change": st.column_config.NumberColumn(format="%+.2f"),
@@ -83,7 +90,7 @@ def moves_section(agenda: Agenda) -> None:
     )
 
 
-def outcomes_section(agenda: Agenda) -> None:
+def outcomes_section(agenda: Agenda, since, until) -> None:
     st.subheader("Outcomes in the period")
     if not agenda.outcomes:
         st.caption("No outcomes were recorded in this period.")
@@ -94,30 +101,19 @@ def outcomes_section(agenda: Agenda) -> None:
                 "when": e.created_at,
                 "outcome": e.outcome_id,
                 "project": f"{e.project_id} · {e.project_title}",
-                "run": e.run_id,
-                "template": e.template,
+                "run": f"{e.run_id} · {e.template}",
                 "positive": f"{e.n_positive} of {e.n_evaluations}",
-                "updates applied": e.n_applied,
+                "applied": e.n_applied,
                 "note": e.note or "",
             }
             for e in agenda.outcomes
         ]
     )
-    st.altair_chart(
-        alt.Chart(rows)
-        .mark_circle(size=160)
-        .encode(
-            x=alt.X("when:T", title="Recorded"),
-            y=alt.Y("project:N", title=None),
-            color=alt.Color("positive:N", title="Positive"),
-            tooltip=["outcome", "run", "template", "positive", "updates applied", "note"],
-        ),
-        width="stretch",
-    )
-    st.dataframe(
+    st.altair_chart(charts.outcomes_timeline(rows, since, until), width="stretch")
+    common.table(
         rows,
-        hide_index=True,
-        column_config={"when": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")},
+        wrap={"project": 200, "note": 170},
+        column_config={"applied": st.column_config.NumberColumn(help="Credence updates applied.")},
     )
 
 
@@ -149,7 +145,7 @@ def render() -> None:
     add_question_section()
     st.divider()
     moves_section(agenda)
-    outcomes_section(agenda)
+    outcomes_section(agenda, since, until)
 
 
 with common.errors():

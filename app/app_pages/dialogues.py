@@ -9,8 +9,8 @@ import streamlit as st
 from app.app_pages import common
 from cruxes import beliefs, dialogues, people, review
 from cruxes.errors import InvalidInput
-from cruxes.formats import FORMATS
-from cruxes.models import Candidate
+from cruxes.formats import AUTHOR, FORMATS
+from cruxes.models import Candidate, Dialogue
 
 MARK_STYLE = {"accepted": "background:#c8f0c8", "pending": "background:#fff2a8"}
 
@@ -90,16 +90,15 @@ def _import(text: str, title: str, add_speakers: bool, fmt: str, speaker: str) -
     )
 
 
-def transcript_section(dialogue_id: int) -> None:
+def transcript_section(d: Dialogue) -> None:
     store = common.get_store()
-    d = dialogues.get_dialogue(store, dialogue_id)
     st.subheader("Transcript")
     st.caption(
         f"{len(d.turns)} turns · {d.format} · imported {d.created_at:%Y-%m-%d %H:%M} · "
         "highlighted: accepted quotes in green, pending ones in yellow"
     )
     html = []
-    for turn, pieces in dialogues.marked_turns(store, dialogue_id):
+    for turn, pieces in dialogues.marked_turns(store, d.id):
         body = "".join(
             f'<mark class="{mark}" style="{MARK_STYLE[mark]}">{escape(text)}</mark>'
             if mark
@@ -115,8 +114,9 @@ def transcript_section(dialogue_id: int) -> None:
     speakers_section(d)
 
 
-def speakers_section(d) -> None:
-    with st.expander("Speakers: rename, merge, map to people"):
+def speakers_section(d: Dialogue) -> None:
+    # Open for text imported as one unnamed author: the place to say who wrote it.
+    with st.expander("Speakers: rename, merge, map to people", expanded=AUTHOR in d.speakers):
         st.dataframe(
             pd.DataFrame(
                 [{"speaker": s, "person": p or "—"} for s, p in d.speakers.items()],
@@ -151,9 +151,9 @@ def speakers_section(d) -> None:
                     common.done(f"{label} is now {who or 'nobody'}.")
 
 
-def review_section(dialogue_id: int) -> None:
+def review_section(d: Dialogue) -> None:
     store = common.get_store()
-    pending = dialogues.list_candidates(store, dialogue_id, "pending")
+    pending = dialogues.list_candidates(store, d.id, "pending")
     st.subheader(f"Candidates to review ({len(pending)})")
     if not pending:
         st.info("Nothing left to review in this dialogue.")
@@ -161,10 +161,10 @@ def review_section(dialogue_id: int) -> None:
     similar = review.similar_cruxes(store, [c.id for c in pending])
     cruxes = {c.id: c.statement for c in beliefs.list_cruxes(store)}
     for c in pending:
-        candidate_form(c, similar[c.id], cruxes)
+        candidate_form(c, similar[c.id], cruxes, mapped=d.speakers.get(c.speaker) is not None)
 
 
-def candidate_form(c: Candidate, similar, cruxes: dict[int, str]) -> None:
+def candidate_form(c: Candidate, similar, cruxes: dict[int, str], *, mapped: bool) -> None:
     stance = f" · {c.stance}" if c.stance else ""
     stated = f" · stated credence {c.credence:.2f}" if c.credence is not None else ""
     with st.form(f"candidate_{c.id}"):
@@ -174,18 +174,24 @@ def candidate_form(c: Candidate, similar, cruxes: dict[int, str]) -> None:
         )
         st.markdown(f"> {common.plain(c.quote)}")
         label = "Project title" if c.kind == "project" else "Crux statement"
-        statement = st.text_input(
+        statement = st.text_area(
             label,
             value=c.summary,
             key=f"statement_{c.id}",
             help="Edit the wording before you accept it.",
+            height="content",
         )
         record = False
-        if c.kind == "crux" and c.credence is not None:
+        if c.kind == "crux" and c.credence is not None and mapped:
             record = st.checkbox(
                 f"Record {c.speaker}'s stated credence ({c.credence:.2f})",
                 key=f"record_{c.id}",
                 help="Recorded as that person's credence, with this dialogue as its source.",
+            )
+        elif c.kind == "crux" and c.credence is not None:
+            st.caption(
+                f"To record {common.plain(c.speaker)}'s stated credence, map the speaker to a "
+                "person under *Speakers* first."
             )
         links: list[int] = []
         if c.kind == "project" and cruxes:
@@ -206,12 +212,13 @@ def candidate_form(c: Candidate, similar, cruxes: dict[int, str]) -> None:
                 key=f"merge_target_{c.id}",
                 label_visibility="collapsed",
             )
-        accept_col, merge_col, reject_col = st.columns(3)
-        accept = accept_col.form_submit_button("Accept", type="primary", key=f"accept_{c.id}")
-        merge = merge_into is not None and merge_col.form_submit_button(
+        # Buttons as wide as their labels, on one line while they fit.
+        buttons = st.container(horizontal=True)
+        accept = buttons.form_submit_button("Accept", type="primary", key=f"accept_{c.id}")
+        merge = merge_into is not None and buttons.form_submit_button(
             "Merge into existing", key=f"merge_{c.id}"
         )
-        reject = reject_col.form_submit_button("Reject", key=f"reject_{c.id}")
+        reject = buttons.form_submit_button("Reject", key=f"reject_{c.id}")
     store = common.get_store()
     if accept:
         with common.errors():
@@ -246,11 +253,17 @@ def render() -> None:
     if not rows:
         st.info("No dialogues yet: import one above.")
         return
-    st.dataframe(
+    common.table(
         pd.DataFrame(rows)[
             ["id", "title", "format", "n_turns", "n_pending", "n_chars", "created_at"]
         ],
-        hide_index=True,
+        wrap={"title": 320},
+        column_config={
+            "n_turns": st.column_config.NumberColumn("turns"),
+            "n_pending": st.column_config.NumberColumn("to review", help="Pending candidates."),
+            "n_chars": st.column_config.NumberColumn("characters"),
+            "created_at": st.column_config.DatetimeColumn("imported", format=common.TIME_FORMAT),
+        },
     )
     titles = {r["id"]: r["title"] for r in rows}
     dialogue_id = common.pick(
@@ -260,11 +273,12 @@ def render() -> None:
         default=rows[-1]["id"],
         format_func=lambda i: f"{i} · {titles[i]}",
     )
+    d = dialogues.get_dialogue(common.get_store(), dialogue_id)
     left, right = st.columns(2, gap="large")
     with left:
-        transcript_section(dialogue_id)
+        transcript_section(d)
     with right:
-        review_section(dialogue_id)
+        review_section(d)
 
 
 with common.errors():

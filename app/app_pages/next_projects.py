@@ -7,10 +7,12 @@ from app.app_pages import common
 from cruxes import dashboard
 from cruxes.models import PROJECT_STATUSES, ProjectValue
 
+TWO_PLACES = st.column_config.NumberColumn(format="%.2f")
+DETAIL_NUMBERS = ("credence now", "P(positive)", "credence if positive", "credence if negative")
+
 
 def ranking_table(ranked: list[ProjectValue]) -> None:
-    people = sorted({name for v in ranked for name in v.per_person})
-    st.dataframe(
+    common.table(
         pd.DataFrame(
             [
                 {
@@ -19,7 +21,9 @@ def ranking_table(ranked: list[ProjectValue]) -> None:
                     "expected update": v.expected_update,
                     "effort (days)": v.effort_days,
                     "expected reduction in disagreement": v.expected_reduction,
-                    **{f"E|Δ| {name}": v.per_person.get(name) for name in people},
+                    "E|Δ| by person": ", ".join(
+                        f"{name} {value:.3f}" for name, value in sorted(v.per_person.items())
+                    ),
                     "status": v.status,
                     "assignee": v.assignee_name or "",
                     "hidden predictions": v.hidden,
@@ -27,12 +31,21 @@ def ranking_table(ranked: list[ProjectValue]) -> None:
                 for rank, v in enumerate(ranked, start=1)
             ]
         ),
-        hide_index=True,
+        wrap={"project": 190, "E|Δ| by person": 130},
         column_config={
-            "expected update": st.column_config.NumberColumn(format="%.3f"),
-            "effort (days)": st.column_config.NumberColumn(format="%g"),
-            "expected reduction in disagreement": st.column_config.NumberColumn(format="%.3f"),
-            **{f"E|Δ| {name}": st.column_config.NumberColumn(format="%.3f") for name in people},
+            "expected update": st.column_config.NumberColumn(
+                "exp. update", format="%.3f", help="Expected update, E|Δ| summed."
+            ),
+            "effort (days)": st.column_config.NumberColumn("effort", format="%g days"),
+            "expected reduction in disagreement": st.column_config.NumberColumn(
+                "exp. reduction", format="%.3f", help="Expected reduction in disagreement."
+            ),
+            "E|Δ| by person": st.column_config.TextColumn(
+                width=130, help="Each person's expected |credence change|."
+            ),
+            "hidden predictions": st.column_config.NumberColumn(
+                "hidden", help="Predictions hidden from you until you enter yours."
+            ),
         },
     )
 
@@ -42,14 +55,14 @@ def project_detail(v: ProjectValue) -> None:
         if v.hidden:
             st.info(
                 f"{v.hidden} predictions are hidden until you enter yours; they do not count here.",
-                icon="🙈",
+                icon=":material/visibility_off:",
             )
         for f in v.cruxes:
             st.markdown(f"**Crux {f.crux_id}** · {common.plain(f.statement)}")
             if not f.people:
                 st.caption("No predictions on this crux yet.")
                 continue
-            st.dataframe(
+            common.table(
                 pd.DataFrame(
                     [
                         {
@@ -63,7 +76,7 @@ def project_detail(v: ProjectValue) -> None:
                         for p in f.people
                     ]
                 ),
-                hide_index=True,
+                column_config={name: TWO_PLACES for name in DETAIL_NUMBERS},
             )
             spreads = ", ".join(
                 f"{label} {'—' if value is None else f'{value:.2f}'}"

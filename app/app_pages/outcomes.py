@@ -45,10 +45,8 @@ def record_section() -> None:
 def outcome_card(o: Outcome) -> None:
     with st.container(border=True):
         st.markdown(f"#### Outcome {o.id} · project {o.project_id} · run {o.run_id}")
-        st.caption(
-            f"Recorded {o.created_at:%Y-%m-%d %H:%M} UTC" + (f" · {o.note}" if o.note else "")
-        )
-        st.dataframe(
+        st.caption(f"Recorded {o.created_at:%Y-%m-%d %H:%M}" + (f" · {o.note}" if o.note else ""))
+        common.table(
             pd.DataFrame(
                 [
                     {
@@ -64,11 +62,15 @@ def outcome_card(o: Outcome) -> None:
                     for e in o.evaluations
                 ]
             ),
-            hide_index=True,
+            wrap={"crux": 230, "rule": 160},
             column_config={
                 "value": st.column_config.NumberColumn(format="%.4g"),
-                "credence before": st.column_config.NumberColumn(format="%.2f"),
-                "proposed": st.column_config.NumberColumn(format="%.2f"),
+                "credence before": st.column_config.NumberColumn(
+                    "before", format="%.2f", help="The person's credence before the outcome."
+                ),
+                "proposed": st.column_config.NumberColumn(
+                    format="%.2f", help="Their pre-registered credence for this result."
+                ),
             },
         )
         unapplied = [e for e in o.evaluations if not e.applied]

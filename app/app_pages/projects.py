@@ -163,6 +163,14 @@ def manage_section(p: Project, statements: dict[int, str], everyone: list[Person
                 common.done(f"Project {updated.id} informs cruxes {updated.crux_ids}.")
 
 
+PREDICTION_COLUMNS = {  # short headers (the help says it in full), so the table fits the page
+    "P(positive)": common.two_decimals("P", "P(positive): how likely the result is positive."),
+    "credence if positive": common.two_decimals("c₊", "Credence if the result is positive."),
+    "credence if negative": common.two_decimals("c₋", "Credence if the result is negative."),
+    "implied prior": common.two_decimals("prior", "Implied prior P·c₊ + (1 − P)·c₋."),
+}
+
+
 def predictions_section(d: ProjectDetail) -> None:
     st.subheader("Pre-registered predictions")
     p = d.project
@@ -170,21 +178,21 @@ def predictions_section(d: ProjectDetail) -> None:
         st.info(
             f"Predictions froze at {p.predictions_frozen_at:%Y-%m-%d %H:%M} UTC, when the "
             "project's first run started; they can no longer change.",
-            icon="🔒",
+            icon=":material/lock:",
         )
     every = d.predictions
     if d.hidden_predictions:
         st.info(
             f"{d.hidden_predictions} of others' predictions are hidden until you enter yours "
             "on their crux (this project keeps predictions blind until they freeze).",
-            icon="🙈",
+            icon=":material/visibility_off:",
         )
     show_all = st.toggle("Show superseded predictions", key="show_superseded")
     shown = every if show_all else [pr for pr in every if pr.is_current]
     if not shown:
         st.caption("No predictions yet.")
     else:
-        st.dataframe(
+        common.table(
             pd.DataFrame(
                 [
                     {
@@ -203,7 +211,8 @@ def predictions_section(d: ProjectDetail) -> None:
                     for pr in shown
                 ]
             ),
-            hide_index=True,
+            wrap={"positive if": 175, "note": 110},
+            column_config=PREDICTION_COLUMNS,
         )
     checks = d.evidence_checks
     if checks:
@@ -211,10 +220,10 @@ def predictions_section(d: ProjectDetail) -> None:
             "**Expected-evidence checks** — P·c₊ + (1−P)·c₋ should equal the credence "
             "held now (or when predictions froze)."
         )
-        st.dataframe(_checks_table(checks), hide_index=True)
+        st.dataframe(_checks_table(checks), hide_index=True, width="content")
         for c in checks:
             if c.flagged:
-                st.warning(check_line(c), icon="⚠️")
+                st.warning(check_line(c), icon=":material/warning:")
 
 
 def _checks_table(checks: list[EvidenceCheck]):
@@ -345,7 +354,7 @@ def runs_section(d: ProjectDetail) -> None:
     if not d.runs:
         st.caption("No runs yet: start one on the Runs page.")
         return
-    st.dataframe(
+    common.table(
         pd.DataFrame(
             [
                 {
@@ -360,7 +369,6 @@ def runs_section(d: ProjectDetail) -> None:
                 for r in d.runs
             ]
         ),
-        hide_index=True,
     )
 
 
@@ -378,7 +386,7 @@ def render() -> None:
             "Dialogues page."
         )
         return
-    st.dataframe(
+    common.table(
         pd.DataFrame(
             [
                 {
@@ -396,7 +404,13 @@ def render() -> None:
                 for p in all_projects
             ]
         ),
-        hide_index=True,
+        wrap={"title": 200},
+        column_config={
+            "effort (days)": st.column_config.NumberColumn("effort", format="%g days"),
+            "predictions frozen": st.column_config.DatetimeColumn(
+                "frozen", format=common.TIME_FORMAT, help="When the predictions froze."
+            ),
+        },
     )
     titles = {p.id: p.title for p in all_projects}
     project_id = common.pick(

@@ -8,7 +8,7 @@ from typing import Any, Literal, get_args, get_origin
 
 import pandas as pd
 import streamlit as st
-from annotated_types import Ge, Le
+from annotated_types import Ge, Gt, Le, Lt
 from pydantic.fields import FieldInfo
 
 from app.app_pages import common
@@ -16,11 +16,14 @@ from cruxes import projects, runs
 
 
 def config_widget(template_name: str, name: str, field: FieldInfo) -> Any:
-    """A widget for one config field, generated from its type, default and description."""
+    """A widget for one config field, generated from its type, default and description.
+
+    Numbers take any value: the range is in the help, and the domain's check refuses a
+    value out of range with one sentence (a bounded ``number_input`` would clamp it, or
+    block the form without saying why).
+    """
     key = f"config_{template_name}_{name}"
     label = name.replace("_", " ")
-    low = next((m.ge for m in field.metadata if isinstance(m, Ge)), None)
-    high = next((m.le for m in field.metadata if isinstance(m, Le)), None)
     if get_origin(field.annotation) is Literal:
         choices = list(get_args(field.annotation))
         return st.selectbox(
@@ -28,28 +31,39 @@ def config_widget(template_name: str, name: str, field: FieldInfo) -> Any:
         )
     if field.annotation is bool:
         return st.checkbox(label, value=bool(field.default), help=field.description, key=key)
-    if field.annotation is int:
+    if field.annotation in (int, float):
+        whole = field.annotation is int
         return st.number_input(
             label,
-            min_value=low,
-            max_value=high,
-            value=int(field.default),
-            step=1,
-            help=field.description,
-            key=key,
-        )
-    if field.annotation is float:
-        return st.number_input(
-            label,
-            min_value=None if low is None else float(low),
-            max_value=None if high is None else float(high),
-            value=float(field.default),
-            format="%g",
-            help=field.description,
+            value=field.annotation(field.default),
+            step=1 if whole else None,
+            format=None if whole else "%g",
+            help=f"{field.description} {bounds(field)}".strip(),
             key=key,
         )
     default = "" if field.default is None else str(field.default)
     return st.text_input(label, value=default, help=field.description, key=key)
+
+
+BOUNDS = ((Ge, "ge", "at least"), (Gt, "gt", "above"), (Le, "le", "at most"), (Lt, "lt", "below"))
+
+
+def bounds(field: FieldInfo) -> str:
+    """The field's range as its help says it: ``From 2 to 1,024.`` or ``Above 0 and below 1.``"""
+    found = {
+        attr: getattr(m, attr)
+        for kind, attr, _ in BOUNDS
+        for m in field.metadata
+        if isinstance(m, kind)
+    }
+    if "ge" in found and "le" in found:
+        return f"From {_number(found['ge'])} to {_number(found['le'])}."
+    said = [f"{words} {_number(found[attr])}" for _, attr, words in BOUNDS if attr in found]
+    return " and ".join(said).capitalize() + "." if said else ""
+
+
+def _number(value: float) -> str:
+    return f"{value:,}" if isinstance(value, int) else f"{value:g}"
 
 
 def start_section() -> None:
@@ -79,7 +93,7 @@ def start_section() -> None:
         )
     template = templates[name]
     with st.expander(f"About {template.name}: metrics and method"):
-        st.dataframe(
+        common.table(
             pd.DataFrame(
                 [
                     {
@@ -91,7 +105,7 @@ def start_section() -> None:
                     for m in template.metrics
                 ]
             ),
-            hide_index=True,
+            wrap={"meaning": 380},
         )
         st.markdown(template.doc)
     with st.form(f"start_{template.name}"):

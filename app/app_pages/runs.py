@@ -125,15 +125,21 @@ def live_panel(query: RunQuery) -> None:
     runs_table(page)
 
 
+# In the run's detail below; without them the table's own columns fit the page.
+DETAIL_ONLY = ("error", "device", "seed", "started_at", "heartbeat_at")
+
+
 def runs_table(page: RunPage) -> None:
     states = " · ".join(f"{n:,} {s}" for s, n in page.by_status.items())
     templates = " · ".join(f"{n:,} {t}" for t, n in page.by_template.items())
     st.caption(f"{page.total:,} runs match ({states}). Per template: {templates or '—'}.")
-    frame = page.table.drop_columns(["error"]).to_pandas()
-    st.dataframe(
+    frame = page.table.drop_columns(list(DETAIL_ONLY)).to_pandas()
+    common.table(
         frame,
-        hide_index=True,
+        wrap={"project_title": 150, "message": 140},
         column_config={
+            "id": st.column_config.NumberColumn(width=45),
+            "project_id": st.column_config.NumberColumn("project", width=60),
             "progress": st.column_config.ProgressColumn(
                 min_value=0.0, max_value=1.0, format="percent"
             ),
@@ -223,7 +229,7 @@ def metrics_view(run: RunView) -> None:
         return
     template = next((t for t in runs.list_templates() if t.name == run.template), None)
     names = sorted(run.metrics)
-    columns = st.columns(min(len(names), 5))
+    columns = st.columns(min(len(names), 4))  # five cut labels such as max_prev_token_score
     for i, name in enumerate(names):
         value = run.metrics[name]
         meta = template.metric(name) if template else None

@@ -25,7 +25,7 @@ def render() -> None:
 
     st.subheader("Predictions awaiting their input")
     if page.awaiting:
-        st.dataframe(
+        common.table(
             pd.DataFrame(
                 [
                     {
@@ -36,19 +36,19 @@ def render() -> None:
                     for a in page.awaiting
                 ]
             ),
-            hide_index=True,
+            wrap={"project": 300, "crux": 380},
         )
         st.caption("Pre-register them on the Projects page before the first run freezes them.")
     else:
         st.caption("Nothing awaits their prediction.")
     st.subheader("Their projects")
     if page.projects:
-        st.dataframe(tables.cards_table(page.projects), hide_index=True)
+        tables.show_cards(page.projects)
     else:
         st.caption("No project is assigned to them.")
     st.subheader("Runs of their projects")
     if page.runs:
-        st.dataframe(tables.runs_table(page.runs), hide_index=True)
+        tables.show_runs(page.runs)
         if len(page.runs) < page.n_runs:
             st.caption(f"The newest {len(page.runs)} of {page.n_runs:,}; all on the Runs page.")
     else:

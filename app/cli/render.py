@@ -8,12 +8,16 @@ here; a group's own formats live beside its commands.
 from __future__ import annotations
 
 import json
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import typer
 from pydantic import BaseModel
 
-from cruxes.models import Card, EvidenceCheck, Note, Project, RunRow
+from cruxes.models import Card, DemoProgress, EvidenceCheck, Note, Project, RunRow
 
 
 def plain(obj: Any) -> Any:
@@ -86,3 +90,57 @@ def card_line(c: Card) -> str:
 def run_row_line(r: RunRow) -> str:
     outcome = f"outcome {r.outcome_id}" if r.outcome_id else "no outcome"
     return f"  run {r.id}: {r.template} {r.status} for project {r.project_id}; {outcome}"
+
+
+LINE_EVERY_S = 5.0  # without a terminal: a new message at most this often within a step …
+SAME_LINE_EVERY_S = 60.0  # … and an unchanged one again after this long
+
+
+@contextmanager
+def progress_display() -> Iterator[Callable[[DemoProgress], None]]:
+    """Show the demo's progress on stderr: a live bar in a terminal, else a line now and then
+    (for a log file); yields the callback that takes each progress report."""
+    if sys.stderr.isatty():
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            Progress,
+            TaskProgressColumn,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
+        bar = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TaskProgressColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.fields[message]}"),
+            console=Console(stderr=True),
+        )
+        task = bar.add_task("demo", total=1.0, message="")
+
+        def show(p: DemoProgress) -> None:
+            bar.update(task, completed=p.fraction, description=_step(p), message=p.message)
+
+        with bar:
+            yield show
+        return
+    last = {"key": None, "message": None, "at": 0.0}
+
+    def line(p: DemoProgress) -> None:
+        now, key = time.monotonic(), (p.step, p.state)
+        wait = SAME_LINE_EVERY_S if p.message == last["message"] else LINE_EVERY_S
+        if key == last["key"] and now - last["at"] < wait:
+            return
+        last.update(key=key, message=p.message, at=now)
+        message = f" — {p.message}" if p.message else ""
+        typer.echo(f"{p.fraction:4.0%} {_step(p)}{message}", err=True)
+
+    yield line
+
+
+def _step(p: DemoProgress) -> str:
+    if p.state == "complete":
+        return "demo complete"
+    return f"step {p.step}/{p.steps}: {p.label}" + (" (failed)" if p.state == "failed" else "")

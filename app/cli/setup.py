@@ -8,7 +8,7 @@ import threading
 import typer
 
 from app.cli.common import JsonOpt, app
-from app.cli.render import emit
+from app.cli.render import emit, progress_display
 from cruxes import demo, owner, workspace
 from cruxes.api import call
 
@@ -38,14 +38,32 @@ def serve() -> None:
 
 
 @app.command("demo")
-def demo_cmd(as_json: bool = JsonOpt) -> None:
-    """Seed the demo dialogue, cruxes, project, run and outcome (once)."""
-    result = call(demo.seed_demo)
+def demo_cmd(
+    background: bool = typer.Option(
+        False,
+        "--background",
+        help="Seed in a process of its own (output in CRUXLAB_HOME/demo.log) and return at once.",
+    ),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Seed the demo (dialogue, cruxes, projects, a real run and its outcome), or finish it."""
+    if background:
+        pid = demo.start_in_background()
+        log = demo.log_file()
+        emit(
+            as_json,
+            {"pid": pid, "log": str(log)},
+            f"Seeding the demo in the background (process {pid}): the app shows its progress, "
+            f"{log} its output.",
+        )
+        return
+    with progress_display() as watch:  # each step's operations go to the owner if one runs
+        result = demo.seed(call, watch=watch)
     text = (
         "Demo seeded: dialogue {0.dialogue_id}, project {0.project_id}, run {0.run_id}, "
         "outcome {0.outcome_id}."
         if result.seeded
-        else "Demo already present (dialogue {0.dialogue_id}); nothing changed."
+        else "Demo already complete (dialogue {0.dialogue_id}, run {0.run_id}); nothing changed."
     ).format(result)
     emit(as_json, result.__dict__, text)
 

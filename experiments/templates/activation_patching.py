@@ -72,7 +72,7 @@ class Config(PairsConfig):
         names = [s.strip() for s in value.split(",") if s.strip()]
         unknown = [s for s in names if s not in SWEEPS]
         if unknown or not names:
-            raise ValueError(f"sweeps must name some of {', '.join(SWEEPS)}")
+            raise ValueError(f"must name some of {', '.join(SWEEPS)}")
         return ",".join(names)
 
 

@@ -60,6 +60,7 @@ import torch
 from pydantic import Field, field_validator
 
 from db.errors import InvalidInput
+from experiments.loading import ModelSpec
 from experiments.patching import HEAD_OUT, PairsConfig, patch_sweep, prepare, run_with_cache
 from experiments.registry import Metric, template
 
@@ -79,8 +80,12 @@ class Config(PairsConfig):
     def layer_dot_head(cls, value: str) -> str:
         items = [h.strip() for h in value.split(",") if h.strip()]
         if not items or not all(re.fullmatch(r"\d+\.\d+", h) for h in items):
-            raise ValueError("heads must be comma-separated LAYER.HEAD pairs such as 1.0,1.2")
+            raise ValueError("must be comma-separated LAYER.HEAD pairs such as 1.0,1.2")
         return ",".join(items)
+
+    def check_model(self, spec: ModelSpec) -> None:
+        super().check_model(spec)
+        check_heads(self.heads, spec.n_layers, spec.n_heads)
 
 
 METRICS = [
@@ -93,15 +98,32 @@ METRICS = [
 ]
 
 
-def circuit_mask(heads: str, n_layers: int, n_heads: int) -> torch.Tensor:
-    """The circuit as a (layer, head) mask; a head the model lacks is refused."""
-    mask = torch.zeros(n_layers, n_heads, dtype=torch.bool)
+def check_heads(heads: str, n_layers: int, n_heads: int) -> list[tuple[int, int]]:
+    """The circuit's (layer, head) pairs; a head the model lacks, a head listed twice, or a
+    circuit of every head (nothing left to compare it with) is refused."""
+    pairs: list[tuple[int, int]] = []
     for item in heads.split(","):
         layer, head = (int(x) for x in item.split("."))
         if layer >= n_layers or head >= n_heads:
             raise InvalidInput(
-                f"Head {item} is not in the model ({n_layers} layers × {n_heads} heads)."
+                f"Head {item} is not in the model ({n_layers} layers × {n_heads} heads: "
+                f"layers 0–{n_layers - 1}, heads 0–{n_heads - 1})."
             )
+        if (layer, head) in pairs:
+            raise InvalidInput(f"Head {item} is listed twice in heads.")
+        pairs.append((layer, head))
+    if len(pairs) == n_layers * n_heads:
+        raise InvalidInput(
+            f"The circuit holds all {len(pairs)} heads, so there is no random circuit to "
+            "compare it with; leave some heads out."
+        )
+    return pairs
+
+
+def circuit_mask(heads: str, n_layers: int, n_heads: int) -> torch.Tensor:
+    """The circuit as a (layer, head) mask (checked by ``check_heads``)."""
+    mask = torch.zeros(n_layers, n_heads, dtype=torch.bool)
+    for layer, head in check_heads(heads, n_layers, n_heads):
         mask[layer, head] = True
     return mask
 
@@ -159,10 +181,6 @@ def run(config: Config, ctx) -> None:
     model, pairs = prepare(config, ctx)
     n_layers, n_heads = model.cfg.n_layers, model.cfg.n_heads
     circuit = circuit_mask(config.heads, n_layers, n_heads)
-    if circuit.all():
-        raise InvalidInput(
-            "The circuit holds every head, so there is no random circuit to compare."
-        )
     others = random_circuits(circuit, config.n_random, ctx.seed)
     ctx.progress(0.5, f"ablating for the circuit and {len(others)} random circuits")
 

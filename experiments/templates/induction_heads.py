@@ -41,7 +41,13 @@ import numpy as np
 import torch
 from pydantic import Field
 
-from experiments.organisms import bos_token, induction_batch, require_induction_fits
+from experiments.loading import ModelSpec
+from experiments.organisms import (
+    bos_token,
+    check_induction_fits,
+    induction_batch,
+    require_induction_fits,
+)
 from experiments.registry import Metric, ModelConfig, template
 
 
@@ -51,6 +57,9 @@ class Config(ModelConfig):
     threshold: float = Field(
         0.4, ge=0, le=1, description="A head scoring above this counts as that kind of head."
     )
+
+    def check_model(self, spec: ModelSpec) -> None:
+        check_induction_fits(self.seq_len, spec.n_ctx, spec.d_vocab, spec.name)
 
 
 METRICS = [

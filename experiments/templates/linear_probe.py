@@ -70,7 +70,13 @@ import numpy as np
 import torch
 from pydantic import Field
 
-from experiments.organisms import bos_token, induction_batch, require_induction_fits
+from experiments.loading import ModelSpec
+from experiments.organisms import (
+    bos_token,
+    check_induction_fits,
+    induction_batch,
+    require_induction_fits,
+)
 from experiments.registry import Metric, ModelConfig, template
 
 
@@ -89,6 +95,9 @@ class Config(ModelConfig):
         "shuffled",
         description="Control task labels: shuffled across examples, or random per token type.",
     )
+
+    def check_model(self, spec: ModelSpec) -> None:
+        check_induction_fits(self.seq_len, spec.n_ctx, spec.d_vocab, spec.name)
 
 
 METRICS = [

@@ -45,9 +45,10 @@ import math
 
 import numpy as np
 import torch
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from db.errors import InvalidInput
+from experiments.loading import ModelSpec
 from experiments.organisms import task_batch, task_loss
 from experiments.registry import Metric, ModelConfig, template
 from experiments.sae import SparseAutoencoder, train_sae
@@ -67,6 +68,69 @@ class Config(ModelConfig):
     steps: int = Field(500, ge=1, le=1_000_000, description="Training steps for each dictionary.")
     batch: int = Field(256, ge=1, le=1_000_000, description="Activations per training step.")
     lr: float = Field(3e-3, gt=0, le=1, description="Adam learning rate.")
+
+    @model_validator(mode="after")
+    def leaves_training_sequences(self) -> Config:
+        if held_out(self.n_sequences, self.heldout_fraction) >= self.n_sequences:
+            raise ValueError(
+                f"heldout_fraction {self.heldout_fraction:g} of {self.n_sequences} sequences "
+                "leaves none to train on; lower it or draw more sequences"
+            )
+        return self
+
+    def check_model(self, spec: ModelSpec) -> None:
+        width = hook_width(self.hook, spec)
+        if width is None:
+            raise InvalidInput(
+                f"Hook {self.hook!r} is not a per-token activation of this model; use "
+                f"{' or '.join(model_hooks(spec))} or blocks.L.NAME with L in "
+                f"0–{spec.n_layers - 1} and NAME one of {', '.join(layer_hooks(spec))}."
+            )
+        if self.k > self.expansion * width:
+            raise InvalidInput(
+                f"k {self.k} is more than the {self.expansion * width} latents "
+                f"(expansion {self.expansion} × width {width}); lower k or raise expansion."
+            )
+
+
+# Per-layer hooks with one vector per token, in forward order, and whether they need an MLP.
+LAYER_HOOKS = {
+    "hook_resid_pre": False,
+    "hook_attn_out": False,
+    "hook_resid_mid": True,
+    "hook_mlp_out": True,
+    "hook_resid_post": False,
+    "mlp.hook_pre": True,
+    "mlp.hook_post": True,
+}
+
+
+def model_hooks(spec: ModelSpec) -> list[str]:
+    """The embedding hooks a model of this shape has."""
+    return ["hook_embed"] + (["hook_pos_embed"] if spec.positional == "standard" else [])
+
+
+def layer_hooks(spec: ModelSpec) -> list[str]:
+    """The per-layer hooks (``blocks.L.<name>``) a model of this shape has."""
+    return [name for name, needs_mlp in LAYER_HOOKS.items() if spec.d_mlp or not needs_mlp]
+
+
+def sae_hooks(spec: ModelSpec) -> list[str]:
+    """Every hook ``sae_quality`` accepts on a model of this shape, in forward order."""
+    per_layer = [f"blocks.{i}.{name}" for i in range(spec.n_layers) for name in layer_hooks(spec)]
+    return model_hooks(spec) + per_layer
+
+
+def hook_width(hook: str, spec: ModelSpec) -> int | None:
+    """The width of ``hook``'s activations on this model, or None if it has no such hook."""
+    if hook not in sae_hooks(spec):
+        return None
+    return spec.d_mlp if hook.endswith(("mlp.hook_pre", "mlp.hook_post")) else spec.d_model
+
+
+def held_out(n_sequences: int, fraction: float) -> int:
+    """How many of ``n_sequences`` are kept out of training (at least one)."""
+    return max(1, round(fraction * n_sequences))
 
 
 METRICS = [
@@ -151,7 +215,7 @@ def run(config: Config, ctx) -> None:
     gen = torch.Generator().manual_seed(ctx.seed)
     tokens, targets = task_batch(config.model, model, gen, config.n_sequences)
     tokens, targets = tokens.to(ctx.device), targets.to(ctx.device)
-    n_train = len(tokens) - max(1, round(config.heldout_fraction * len(tokens)))
+    n_train = len(tokens) - held_out(len(tokens), config.heldout_fraction)
     ctx.progress(0.5, f"activations of {config.hook} on {len(tokens)} sequences")
     with torch.no_grad():
         _, cache = model.run_with_cache(tokens, names_filter=lambda name: name == config.hook)

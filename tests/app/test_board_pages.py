@@ -15,26 +15,28 @@ def metrics(at) -> dict[str, str]:
 
 def test_board_shows_projects_by_status_and_flags_overdue(demo_store, open_page):
     at = open_page("board", person="Mara")
-    headings = [m.value for m in at.markdown if m.value.startswith("### ")]
+    headings = [m.value for m in at.markdown if m.value.startswith("#### ")]
     assert headings == [
-        "### proposed (0)",
-        "### assigned (1)",
-        "### running (0)",
-        "### in review (1)",
-        "### done (0)",
+        "#### proposed (0)",
+        "#### assigned (1)",
+        "#### running (0)",
+        "#### in review (1)",
+        "#### done (0)",
     ]
     table = at.dataframe[0].value
-    assert table[["id", "status", "scholar", "cruxes", "latest run"]].values.tolist() == [
-        [1, "in_review", "Theo", "1", "1 · succeeded"],
-        [2, "assigned", "Theo", "1", ""],
+    assert table[["id", "status", "people", "cruxes", "latest run"]].values.tolist() == [
+        [1, "in_review", "Mara → Theo", "1", "1 · succeeded"],
+        [2, "assigned", "Mara → Theo", "1", ""],
     ]
-    assert table["overdue"].tolist() == [False, False]
-    assert table["latest note"].tolist()[1].startswith("Keep the seed of run 1")
+    assert table["plan"][0] == "" and table["plan"][1].startswith("2 days · due 20")
+    assert "OVERDUE" not in table["plan"][1]
+    assert table["latest note"].tolist()[1].startswith("(1) Keep the seed of run 1")
     assert not at.warning
 
     projects.plan_project(demo_store, 2, due_date=now().date() - timedelta(days=1))
     at.run()
     assert at.warning[0].value.startswith("1 overdue: 2 · Does the induction score")
+    assert at.dataframe[0].value["plan"].tolist()[1].endswith(" · OVERDUE")
     assert any(m.value.startswith(":red[**Overdue**") for m in at.markdown)
 
 
@@ -66,9 +68,8 @@ def test_scholar_page_lists_projects_runs_and_awaiting_predictions(demo_store, o
     assert awaiting["project"].tolist() == [f"{new.id} · Probe the baselines"]
     assert awaiting["crux"].str.startswith("2 · ").tolist() == [True]
     runs = at.dataframe[2].value
-    assert runs[["run", "status", "outcome", "tags", "notes"]].values.tolist() == [
-        [1, "succeeded", 1, "", 1]
-    ]
+    assert runs[["run", "status", "outcome", "tags"]].values.tolist() == [[1, "succeeded", 1, ""]]
+    assert runs["latest note"].tolist()[0].startswith("(1) The **layer-1** heads")
 
 
 def test_coverage_lists_the_gaps(demo_store, open_page):

@@ -35,7 +35,7 @@ def test_paste_import_then_accept_and_reject(home, store, open_page, click):
     doubt = next(c for c in pending if c.kind == "crux" and c.speaker == "Ben")
     assert stated.credence == 0.6
 
-    at.text_input(key=f"statement_{stated.id}").input("SAEs recover planted features.")
+    at.text_area(key=f"statement_{stated.id}").input("SAEs recover planted features.")
     at.checkbox(key=f"record_{stated.id}").check()
     at.button(key=f"accept_{stated.id}").click().run()
     assert not at.exception and not at.error
@@ -53,7 +53,7 @@ def test_paste_import_then_accept_and_reject(home, store, open_page, click):
     assert not at.exception and not at.error
     statuses = {c.id: c.status for c in dialogues.list_candidates(store, 1)}
     assert (statuses[stated.id], statuses[doubt.id]) == ("accepted", "rejected")
-    assert f"statement_{doubt.id}" not in [w.key for w in at.text_input]
+    assert f"statement_{doubt.id}" not in [w.key for w in at.text_area]
 
 
 def test_upload_imports_a_text_file(home, store, open_page, click):
@@ -76,6 +76,29 @@ def test_text_without_speakers_imports_as_one_author_with_a_notice(home, store, 
     assert [w.value for w in at.warning] == [NO_SPEAKERS]
     [row] = dialogues.list_dialogues(store)
     assert row["title"] == "Dialogue: Author"
+    # The Speakers panel, where "Author" is renamed, opens by itself.
+    [speakers] = [e for e in at.expander if e.label.startswith("Speakers")]
+    assert speakers.proto.expanded
+
+
+def test_the_page_names_its_own_fields_never_cli_flags(home, store, open_page, click):
+    at = open_page("dialogues")
+    at.text_area(key="paste_text").input(TRANSCRIPT)
+    at.selectbox(key="paste_format").set_value("markdown")
+    click(at, "Import pasted dialogue")
+    [error] = [e.value for e in at.error]
+    assert error.startswith("No turns found in markdown format")
+    assert "--" not in error and "cruxlab" not in error
+
+    # Ada stated 60% but is no person yet: the page says where to map her, not a command.
+    at.selectbox(key="paste_format").set_value("auto")
+    click(at, "Import pasted dialogue")
+    stated = next(c for c in dialogues.list_candidates(store, 1) if c.credence is not None)
+    assert f"record_{stated.id}" not in [w.key for w in at.checkbox]
+    assert (
+        "To record Ada's stated credence, map the speaker to a person under *Speakers* first."
+        in [c.value for c in at.caption]
+    )
 
 
 @pytest.mark.parametrize(

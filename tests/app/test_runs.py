@@ -126,6 +126,42 @@ def test_a_choice_field_is_a_selectbox_of_its_choices(demo_store, open_page):
     assert (control.options, control.value) == (["shuffled", "token_type"], "shuffled")
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("n_random", 50000, "circuit_faithfulness: n_random must be at most 10,000 (got 50000)."),
+        (
+            "heads",
+            "0.0,0.1,7.9",
+            "circuit_faithfulness on organism:induction-2l: head 7.9 is not in the model "
+            "(2 layers × 4 heads: layers 0–1, heads 0–3).",
+        ),
+    ],
+)
+def test_a_bad_value_is_refused_in_the_form_and_changes_nothing(
+    demo_store, open_page, click, field, value, message
+):
+    follow_up = projects.get_project(demo_store, 2)  # assigned, predictions not frozen
+    at = open_page("runs")
+    at.selectbox(key="run_project").set_value(follow_up.id)
+    at.selectbox(key="template").set_value("circuit_faithfulness").run()
+    key = f"config_circuit_faithfulness_{field}"
+    widget = at.number_input(key=key) if isinstance(value, int) else at.text_input(key=key)
+    widget.set_value(value)
+    click(at, "Start run")
+    assert [e.value for e in at.error] == [message]
+    assert runs.run_page(demo_store).table.column("id").to_pylist() == [1]
+    assert projects.get_project(demo_store, follow_up.id) == follow_up
+
+
+def test_number_fields_say_their_range(demo_store, open_page):
+    at = open_page("runs")
+    at.selectbox(key="template").set_value("circuit_faithfulness").run()
+    assert at.number_input(key="config_circuit_faithfulness_n_random").help == (
+        "Random same-size circuits (at most). From 2 to 10,000."
+    )
+
+
 def test_reading_runs_writes_nothing_until_a_refresh(demo_store, open_page, click):
     at = open_page("runs")  # the app's start-up refreshed run states once, here
     run_id = created_run(demo_store, 1)

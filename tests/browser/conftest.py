@@ -10,12 +10,16 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from cruxes import people
 from cruxes.workspace import open_store
 from tests.browser.oidc import Provider, free_port, install
 
 ROOT = Path(__file__).parents[2]
+# Waits end on success; these limits only stop a hung test (a busy machine is slow, not broken).
+HANG_GUARD_S = 600
+expect.set_options(timeout=HANG_GUARD_S * 1000)
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 # Flags that keep Chromium off the network it cannot reach here (see the machine notes).
 CHROMIUM_ARGS = [
@@ -53,10 +57,10 @@ def serving(home: Path, port: int, *options: str):
         stderr=subprocess.DEVNULL,
     )
     url = f"http://localhost:{port}"
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + HANG_GUARD_S
     while True:
         try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=5) as r:
                 if r.read().strip() == b"ok":
                     break
         except OSError:
@@ -69,7 +73,7 @@ def serving(home: Path, port: int, *options: str):
     finally:
         proc.terminate()
         try:
-            proc.wait(timeout=60)
+            proc.wait(timeout=HANG_GUARD_S)
         except subprocess.TimeoutExpired:  # a slow shutdown on a loaded machine is no failure
             proc.kill()
             proc.wait()
@@ -79,6 +83,15 @@ def serving(home: Path, port: int, *options: str):
 def app_url(demo_home):
     """The app on a free localhost port, serving the test's demo home."""
     with serving(demo_home, free_port()) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def demo_app_url(demo_template, tmp_path_factory):
+    """One app for a module's tests that only look: a copy of the demo home, served once."""
+    home = tmp_path_factory.mktemp("looked-at") / "home"
+    shutil.copytree(demo_template, home)
+    with serving(home, free_port()) as url:
         yield url
 
 
@@ -120,6 +133,6 @@ def page():
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page()
-        page.set_default_timeout(30_000)
+        page.set_default_timeout(HANG_GUARD_S * 1000)
         yield page
         browser.close()

@@ -8,6 +8,7 @@ from transformer_lens import patching as reference
 from transformer_lens.tools.analysis import attribution_patch
 
 from cruxes import people, projects, runs
+from cruxes.errors import InvalidInput
 from experiments.loading import load_model
 from experiments.patching import (
     HEAD_OUT,
@@ -194,8 +195,11 @@ def test_the_induction_heads_alone_are_needed_but_do_not_suffice(store, project)
     assert run.metrics["faithfulness"] <= 0.3
 
 
-def test_a_head_the_model_lacks_fails_the_run_clearly(store, project):
-    run = runs.start_run(store, project.id, "circuit_faithfulness", {"heads": "1.0,2.1"})
-    run = runs.wait_for(store, run.id, timeout=300)
-    assert run.status == "failed"
-    assert "Head 2.1 is not in the model (2 layers × 4 heads)." in run.error
+def test_a_head_the_model_lacks_is_refused_before_the_run_exists(store, project):
+    with pytest.raises(InvalidInput) as refused:
+        runs.start_run(store, project.id, "circuit_faithfulness", {"heads": "1.0,2.1"})
+    assert str(refused.value) == (
+        "circuit_faithfulness on organism:induction-2l: head 2.1 is not in the model "
+        "(2 layers × 4 heads: layers 0–1, heads 0–3)."
+    )
+    assert runs.run_page(store).total == 0

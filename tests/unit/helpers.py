@@ -1,9 +1,12 @@
 """Test helpers that go through the real code paths without running a model."""
 
 import json
+import os
 
+from cruxes.models import DemoProgress
 from cruxes.projects import freeze_for_run
 from db import exchange as exchange_table
+from db.util import now
 from experiments import lifecycle
 from experiments.folders import RunFolder, write_json_atomic
 
@@ -55,3 +58,19 @@ def dump(store) -> dict[str, list[tuple]]:
             t: [tuple(r.values()) for r in cur.all(f'SELECT * FROM "{t}" ORDER BY ALL')]
             for t in exchange_table.tables(cur)
         }
+
+
+def write_demo_progress(home, **changes) -> None:
+    """A ``demo.json`` as a seeding process writes it (here: the test's own, live process)."""
+    progress = DemoProgress(
+        state="seeding",
+        step=6,
+        steps=9,
+        label="the induction_heads run on organism:induction-2l",
+        fraction=0.31,
+        message="training organism:induction-2l, step 300/1000: held-out loss 0.812",
+        pid=os.getpid(),
+        updated_at=now(),
+    ).model_copy(update=changes)
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "demo.json").write_text(progress.model_dump_json())

@@ -6,7 +6,6 @@ import torch
 
 from db.errors import InvalidInput
 from experiments.patching import OneHot
-from experiments.registry import get_template
 from experiments.templates.attribution_patching import spearman
 from experiments.templates.circuit_faithfulness import circuit_mask, percentile, random_circuits
 
@@ -38,7 +37,8 @@ def test_random_circuits_sample_distinct_sets_when_many():
 
 
 def test_a_head_outside_the_model_is_refused():
-    with pytest.raises(InvalidInput, match=r"Head 2\.0 is not in the model \(2 layers × 4 heads\)"):
+    # The check at run time (for a model whose config was not at hand when the run started).
+    with pytest.raises(InvalidInput, match=r"Head 2\.0 is not in the model \(2 layers × 4 heads"):
         circuit_mask("1.1,2.0", n_layers=2, n_heads=4)
 
 
@@ -57,18 +57,3 @@ def test_spearman(a, b, expected):
 
 def test_percentile_counts_ties_as_half():
     assert percentile(0.5, np.array([0.1, 0.5, 0.9, 0.2])) == 62.5
-
-
-@pytest.mark.parametrize(
-    ("name", "values", "message"),
-    [
-        ("activation_patching", {"sweeps": "resid_pre,heads"}, "'sweeps'.*must name some of"),
-        ("activation_patching", {"chunk_size": 0}, "'chunk_size'.*greater than or equal to 1"),
-        ("circuit_faithfulness", {"heads": "1-0"}, "'heads'.*LAYER.HEAD"),
-        ("circuit_faithfulness", {"ablation": "noise"}, "'ablation'.*'mean', 'zero' or 'resample'"),
-        ("attribution_patching", {"n_prompts": "many"}, "'n_prompts'.*valid integer"),
-    ],
-)
-def test_bad_patching_parameters_are_one_clear_error(name, values, message):
-    with pytest.raises(InvalidInput, match=message):
-        get_template(name).parse_config(values)

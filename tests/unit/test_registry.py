@@ -31,18 +31,9 @@ def test_every_template_documents_itself():
         assert t.metrics and all(isinstance(m, Metric) and m.description for m in t.metrics)
 
 
-@pytest.mark.parametrize(
-    ("values", "message"),
-    [
-        ({"seq_len": "abc"}, "'seq_len'.*valid integer"),
-        ({"seq_len": 1}, "'seq_len'.*greater than or equal to 2"),
-        ({"threshold": 1.5}, "'threshold'"),
-        ({"sequence_length": 8}, "no parameter 'sequence_length'"),
-    ],
-)
-def test_bad_parameters_are_one_clear_error(values, message):
-    with pytest.raises(InvalidInput, match=message):
-        get_template("induction_heads").parse_config(values)
+def test_an_unknown_parameter_is_named_with_the_known_ones():
+    with pytest.raises(InvalidInput, match="no parameter 'sequence_length'; its parameters are: "):
+        get_template("induction_heads").parse_config({"sequence_length": 8})
 
 
 def test_string_values_are_typed_by_the_config():

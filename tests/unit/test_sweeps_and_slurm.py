@@ -58,7 +58,12 @@ def test_seed_sweeps_the_run_seed_and_other_keys_the_config():
         (["n_sequences=4", "n_sequences=8"], {}, "names 'n_sequences' twice"),
         (["n_sequences=4,8"], {"n_sequences": "2"}, "both set .* and swept"),
         (["seed=0,x"], {}, "Sweep point 2: seed must be a whole number"),
-        (["seq_len=8,abc"], {}, r"Sweep point 2 \(seq_len=abc\): .*'seq_len'"),
+        (
+            ["seq_len=8,abc"],
+            {},
+            r"^Sweep point 2 \(seq_len=abc\): induction_heads: seq_len must be a whole number "
+            r"\(got 'abc'\)\.$",
+        ),
         (["sequence_length=8"], {}, "no parameter 'sequence_length'"),
         (
             [
