@@ -89,8 +89,12 @@ def history_section(detail: CruxDetail) -> None:
     )
     common.table(
         rows.iloc[::-1],
-        wrap={"cause": 220},
-        column_config={"value": st.column_config.NumberColumn(format="%.2f")},
+        wrap={"cause": 125, "person": 60, "entered by": 65},
+        column_config={
+            "time": st.column_config.DatetimeColumn(format=common.TIME_FORMAT, width=120),
+            "value": st.column_config.NumberColumn(format="%.2f", width=45),
+            "source": st.column_config.TextColumn(width=75),
+        },
     )
 
 

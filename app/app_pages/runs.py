@@ -92,11 +92,13 @@ def runs_section() -> None:
     if not page.total and not page.by_status:
         st.info("No runs yet: start one above.")
         return
-    if any(page.by_status.get(s) for s in ("queued", "running")):
+    live = any(page.by_status.get(s) for s in ("queued", "running"))
+    shown = metric_choice(page, query, live)
+    if live:
         # Poll only while something is queued or running: one page query, no folder reads.
-        st.fragment(live_panel, run_every=REFRESH_S)(query)
+        st.fragment(live_panel, run_every=REFRESH_S)(query, shown)
     else:
-        runs_table(page)
+        runs_table(page, shown, live=False)
     pages = max(1, -(-page.total // PAGE_SIZE))
     if st.session_state.get("runs_page_number", 1) > pages:  # the filters left fewer pages
         st.session_state["runs_page_number"] = pages
@@ -117,33 +119,65 @@ def _rows(page: RunPage) -> list[dict]:
     return page.table.select(["id", "template", "status"]).to_pylist()
 
 
-def live_panel(query: RunQuery) -> None:
+def live_panel(query: RunQuery, shown: list[str]) -> None:
     """The page of runs, refreshed every few seconds while runs are live."""
     page = runs.run_page(common.get_store(), query)
     if not any(page.by_status.get(s) for s in ("queued", "running")):
         st.rerun()  # everything finished: redraw the page once and stop polling
-    runs_table(page)
+    runs_table(page, shown, live=True)
 
 
-# In the run's detail below; without them the table's own columns fit the page.
-DETAIL_ONLY = ("error", "device", "seed", "started_at", "heartbeat_at")
+# The table's own columns, which fit the page at 1280 px with two metric columns (one while
+# runs are live, beside their progress); the rest of a run is in its detail below.
+COLUMNS = ("id", "project_title", "template", "status", "created_at", "tags")
+METRIC_COLUMNS = 2
 
 
-def runs_table(page: RunPage) -> None:
+def metric_choice(page: RunPage, query: RunQuery, live: bool) -> list[str]:
+    """The metrics to show as columns: chosen, else the sort and filter metrics, then the
+    first of the others, as many as fit."""
+    metrics = list(page.metric_columns)
+    filtered = [runs.parse_metric_filter(f)[0] for f in query.metrics]  # parsed: valid
+    named = [m for m in (query.sort, *filtered) if m in metrics]
+    fit = METRIC_COLUMNS - (1 if live else 0)
+    default = list(dict.fromkeys([*named, *metrics]))[: max(fit, len(set(named)))]
+    return st.multiselect(
+        "Metric columns",
+        metrics,
+        default=default,
+        # Other metrics, or a new sort or metric filter, start afresh from their default.
+        key=f"runs_metrics_{'-'.join(metrics)}_{'-'.join(default)}",
+        help="Each run's final value of these metrics. Sort and filter by any metric above.",
+    )
+
+
+def runs_table(page: RunPage, shown: list[str], *, live: bool) -> None:
     states = " · ".join(f"{n:,} {s}" for s, n in page.by_status.items())
     templates = " · ".join(f"{n:,} {t}" for t, n in page.by_template.items())
     st.caption(f"{page.total:,} runs match ({states}). Per template: {templates or '—'}.")
-    frame = page.table.drop_columns(list(DETAIL_ONLY)).to_pandas()
+    metric_cols = [page.metric_columns[m] for m in shown if m in page.metric_columns]
+    columns = [*COLUMNS[:4], *(["progress"] if live else []), *COLUMNS[4:], *metric_cols]
     common.table(
-        frame,
-        wrap={"project_title": 150, "message": 140},
+        page.table.select(columns).to_pandas(),
+        wrap={"project_title": 140},
+        lines=2,
         column_config={
             "id": st.column_config.NumberColumn(width=45),
-            "project_id": st.column_config.NumberColumn("project", width=60),
+            "project_title": st.column_config.TextColumn("project", width=140),
+            "template": st.column_config.TextColumn(width=130),
+            "status": st.column_config.TextColumn(width=80),
             "progress": st.column_config.ProgressColumn(
-                min_value=0.0, max_value=1.0, format="percent"
+                min_value=0.0, max_value=1.0, format="percent", width=70
             ),
-            "tags": st.column_config.ListColumn(),
+            "created_at": st.column_config.DatetimeColumn(
+                "created", format=common.TIME_FORMAT, width=125
+            ),
+            "tags": st.column_config.ListColumn(width=80),
+            **{
+                column: st.column_config.NumberColumn(name, format="%.3f", width=90, help=name)
+                for name, column in page.metric_columns.items()
+                if column in metric_cols
+            },
         },
     )
 

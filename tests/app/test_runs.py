@@ -215,3 +215,24 @@ def test_filter_and_compare_on_the_runs_page(demo_store, open_page):
     ]
     assert compared["id"].tolist() == [1, second]
     assert "seed" in compared.columns and "max_induction_score" in compared.columns
+
+
+def test_the_runs_table_shows_two_metric_columns_and_a_sorted_one(demo_store, open_page):
+    at = open_page("runs")
+    metrics = list(runs.run_page(demo_store).metric_columns)
+    [chosen] = [m for m in at.multiselect if m.label == "Metric columns"]
+    assert chosen.value == metrics[:2]
+    at.selectbox(key="runs_sort").set_value(metrics[-1]).run()
+    [chosen] = [m for m in at.multiselect if m.label == "Metric columns"]
+    assert chosen.value == [metrics[-1], metrics[0]]
+    [table] = [d for d in at.dataframe if "template" in d.value.columns]
+    assert list(table.value.columns) == [
+        "id",
+        "project_title",
+        "template",
+        "status",
+        "created_at",
+        "tags",
+        metrics[-1],
+        metrics[0],
+    ]
