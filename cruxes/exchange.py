@@ -148,7 +148,9 @@ def _check(cur: Cursor, source: Path, tables: dict[str, Any]) -> None:
     expected = exchange_table.columns(cur)
     for table, arrow in sorted(tables.items()):
         records.check_columns(table, arrow.column_names, expected[table])
-        records.check_rows(table, arrow)
+        records.check_rows(
+            table, arrow, lambda rows, key: exchange_table.first_duplicate(cur, rows, key)
+        )
     records.check_references(tables)
     marker = exchange_table.MIGRATIONS_TABLE
     exported = set(tables[marker].column("version").to_pylist()) if marker in tables else set()

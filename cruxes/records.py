@@ -12,7 +12,7 @@ converted.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
@@ -375,8 +375,11 @@ def _row_error(table: str, model: type[Record], arrow: Any, index: int) -> Inval
     return _refuse(f"row {index + 1} of {table}", "is not valid")
 
 
-def check_rows(table: str, arrow: Any) -> None:
-    """Validate every row of one table (a pyarrow Table) and refuse duplicate keys.
+def check_rows(
+    table: str, arrow: Any, duplicate: Callable[[Any, tuple[str, ...]], tuple | None]
+) -> None:
+    """Validate every row of one table (a pyarrow Table) and refuse duplicate keys, which
+    ``duplicate(arrow, columns)`` finds (the database groups them).
 
     A record's fields are independent of one another, so each column's distinct
     values are validated against its field's type: the same strict pydantic rules
@@ -395,15 +398,12 @@ def check_rows(table: str, arrow: Any) -> None:
             bad = values[exc.errors()[0]["loc"][0]]
             found = pc.is_null(column) if not bad.is_valid else pc.equal(column, bad)
             raise _row_error(table, model, arrow, _first(found)) from None
+    # A unique column may be empty (a person with no sign-in email): nulls never clash.
     for key in (KEYS.get(table, ("id",)), *((c,) for c in UNIQUE.get(table, ()))):
-        keyed = arrow.filter(pc.is_valid(arrow.column(key[0])))  # unique yet empty: no email
-        counted = keyed.group_by(list(key)).aggregate([(key[0], "count", pc.CountOptions("all"))])
-        if counted.num_rows == keyed.num_rows:
-            continue
-        twice = counted.filter(pc.greater(counted.column(f"{key[0]}_count"), 1)).slice(0, 1)
-        value = [twice.column(c)[0].as_py() for c in key]
-        shown = ", ".join(f"{c} {v!r}" for c, v in zip(key, value, strict=True))
-        raise _refuse(f"{table} has two rows with", shown)
+        value = duplicate(arrow, key)
+        if value is not None:
+            shown = ", ".join(f"{c} {v!r}" for c, v in zip(key, value, strict=True))
+            raise _refuse(f"{table} has two rows with", shown)
 
 
 def check_references(tables: dict[str, Any]) -> None:

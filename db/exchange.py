@@ -4,7 +4,7 @@ Table names come from the database's own catalogue (an allow-list), never from
 the caller's text; file paths are bound parameters.
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -121,6 +121,22 @@ def copy_database(cur: Cursor, path: Path) -> None:
         cur.execute(f'COPY FROM DATABASE "{catalog}" TO {BACKUP_ALIAS}')
     finally:
         cur.execute(f"DETACH {BACKUP_ALIAS}")
+
+
+def first_duplicate(cur: Cursor, rows: Any, columns: Sequence[str]) -> tuple | None:
+    """A value of ``columns`` that two rows of ``rows`` (a pyarrow Table) share, its first
+    column not null; None if there is none. Column names come from the caller's constants."""
+    name = "_checked_rows"
+    cur.raw.register(name, rows)
+    try:
+        keys = ", ".join(f'"{c}"' for c in columns)
+        found = cur.raw.sql(
+            f'SELECT {keys} FROM {name} WHERE "{columns[0]}" IS NOT NULL '
+            "GROUP BY ALL HAVING count(*) > 1 LIMIT 1"
+        ).fetchall()
+        return found[0] if found else None
+    finally:
+        cur.raw.unregister(name)
 
 
 def load_rows(cur: Cursor, table: str, rows: Any) -> None:
