@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from db.errors import ERRORS, Conflict, CruxlabError
+from db.util import process_alive
 
 SOCKET_NAME = "owner.sock"
 INFO_NAME = "owner.json"
@@ -69,19 +70,7 @@ def owner_info(home: Path) -> dict[str, Any] | None:
         info = json.loads(info_path(home).read_text())
     except (OSError, ValueError):
         return None
-    return info if isinstance(info, dict) and _alive(info.get("pid")) else None
-
-
-def _alive(pid: Any) -> bool:
-    if not isinstance(pid, int) or pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return info if isinstance(info, dict) and process_alive(info.get("pid")) else None
 
 
 def _connect_path(home: Path) -> Path:

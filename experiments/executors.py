@@ -51,6 +51,7 @@ from typing import Any, ClassVar, Protocol
 
 from db import settings
 from db.errors import InvalidInput
+from db.util import process_alive
 from experiments.folders import RunFolder
 
 
@@ -121,21 +122,14 @@ def worker_command(run_id: int) -> list[str]:
 def pid_alive(pid: int, run_id: int | None = None) -> bool:
     """Whether process ``pid`` runs (zombies count as gone); with ``run_id``, only if it is
     that run's worker (a reused pid is not)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+    if not process_alive(pid):
         return False
-    except PermissionError:
-        return True
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        if state == "Z":
-            return False
-        if run_id is not None:
+    if run_id is not None:
+        try:
             argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-            return b"experiments.worker" in argv and str(run_id).encode() in argv
-    except (FileNotFoundError, IndexError):
-        pass
+        except FileNotFoundError:
+            return True  # gone since, or no /proc: the executor's probe decides
+        return b"experiments.worker" in argv and str(run_id).encode() in argv
     return True
 
 
