@@ -8,7 +8,10 @@ import signal
 import subprocess
 import time
 
+import pytest
+
 from cruxes import runs
+from cruxes.errors import InvalidInput, NotFound
 from db import runs as runs_table
 from experiments.executors import pid_alive
 from experiments.folders import RunFolder
@@ -16,9 +19,19 @@ from tests.conftest import CRUXLAB
 from tests.unit.helpers import created_run
 
 
+def worked(store, project_id: int, config: dict):
+    """A run created without the start-up check (as if its config or model changed after
+    it was accepted), then run by a real worker process; the run as recorded."""
+    run_id = created_run(store, project_id, config)
+    proc = subprocess.run([CRUXLAB, "worker", str(run_id)], capture_output=True, text=True)
+    assert "Traceback" not in proc.stderr, proc.stderr  # a failing run is recorded, not a crash
+    return runs.get_run(store, run_id)
+
+
 def test_failing_run_keeps_its_error_and_log_and_records_no_metrics(store, project):
-    run = runs.start_run(store, project.id, "induction_heads", {"seq_len": "40"})
-    run = runs.wait_for(store, run.id, timeout=300)
+    with pytest.raises(InvalidInput, match="seq_len 40 needs 81 positions"):
+        runs.start_run(store, project.id, "induction_heads", {"seq_len": "40"})
+    run = worked(store, project.id, {"seq_len": 40})
     assert run.status == "failed"
     assert "seq_len 40 needs 81 positions" in run.error
     assert run.metrics == {}
@@ -26,9 +39,10 @@ def test_failing_run_keeps_its_error_and_log_and_records_no_metrics(store, proje
     assert "started induction_heads" in runs.run_log(store, run.id)
 
 
-def test_unknown_model_fails_at_once_with_a_clear_message(store, project, monkeypatch):
-    run = runs.start_run(store, project.id, "induction_heads", {"model": "organism:nope"})
-    run = runs.wait_for(store, run.id, timeout=120)
+def test_unknown_model_fails_at_once_with_a_clear_message(store, project):
+    with pytest.raises(NotFound, match="No model organism named 'nope'"):
+        runs.start_run(store, project.id, "induction_heads", {"model": "organism:nope"})
+    run = worked(store, project.id, {"model": "organism:nope"})
     assert run.status == "failed"
     assert "No model organism named 'nope'" in run.error
 
