@@ -14,6 +14,13 @@ from app.cli.common import JsonOpt, app
 from app.cli.render import emit
 from cruxes import exchange
 from cruxes.api import call
+from cruxes.models import ExchangeResult
+
+
+def _moved(verb: str, r: ExchangeResult, where: str) -> str:
+    """One line for an export, import or backup: what moved, and where."""
+    rows = sum(r.tables.values())
+    return f"{verb} {len(r.tables)} tables ({rows} rows) and {r.run_folders} run folders {where}"
 
 
 @app.command("export")
@@ -27,33 +34,19 @@ def export_cmd(
     """Write every table as Parquet, the run folders and report.md into a new directory."""
     where = str(directory.expanduser().absolute())
     r = call(exchange.export_home, where, run_folders=not without_runs)
-    rows = sum(r.tables.values())
-    text = (
-        f"Exported {len(r.tables)} tables ({rows} rows) and {r.run_folders} run folders "
-        f"to {r.directory}; report: {r.report}"
-    )
-    emit(as_json, r, text)
+    emit(as_json, r, _moved("Exported", r, f"to {r.directory}; report: {r.report}"))
 
 
 @app.command("import")
 def import_cmd(directory: Path, as_json: bool = JsonOpt) -> None:
     """Restore an export or a backup into an empty CRUXLAB_HOME (every row checked first)."""
     r = call(exchange.import_home, str(directory.expanduser().absolute()))
-    rows = sum(r.tables.values())
-    text = (
-        f"Imported {len(r.tables)} tables ({rows} rows) and {r.run_folders} run folders "
-        f"from {r.directory}."
-    )
-    emit(as_json, r, text)
+    emit(as_json, r, _moved("Imported", r, f"from {r.directory}."))
 
 
 @app.command("backup")
 def backup_cmd(directory: Path, as_json: bool = JsonOpt) -> None:
     """Copy the database (one consistent moment) and the run folders into a new directory."""
     r = call(exchange.backup_home, str(directory.expanduser().absolute()))
-    rows = sum(r.tables.values())
-    text = (
-        f"Backed up {len(r.tables)} tables ({rows} rows) and {r.run_folders} run folders "
-        f"to {r.directory}; restore with `cruxlab import {r.directory}`."
-    )
-    emit(as_json, r, text)
+    restore = f"to {r.directory}; restore with `cruxlab import {r.directory}`."
+    emit(as_json, r, _moved("Backed up", r, restore))
