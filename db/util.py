@@ -21,6 +21,7 @@ def process_alive(pid: object) -> bool:
     except PermissionError:
         return True
     try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except (FileNotFoundError, IndexError):
-        return True
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:  # it ended (and was reaped) since the signal, unless there is no /proc
+        return not Path("/proc/self").exists()
+    return stat.rsplit(")", 1)[-1].split()[:1] != ["Z"]

@@ -127,8 +127,8 @@ def pid_alive(pid: int, run_id: int | None = None) -> bool:
     if run_id is not None:
         try:
             argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-        except FileNotFoundError:
-            return True  # gone since, or no /proc: the executor's probe decides
+        except OSError:  # it ended since, unless there is no /proc to ask
+            return not Path("/proc/self").exists()
         return b"experiments.worker" in argv and str(run_id).encode() in argv
     return True
 

@@ -5,8 +5,10 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 
@@ -14,6 +16,7 @@ from db import migrate
 from db.errors import StoreBusy
 from db.migrations import MIGRATIONS, applied
 from db.store import _LOCK_CONFLICT, Store
+from db.util import process_alive
 
 
 def hold_database(path, seconds: float) -> subprocess.Popen:
@@ -123,3 +126,30 @@ def test_held_store_keeps_the_file_open_until_released(tmp_path):
     assert json.loads(store.holder_file.read_text())["pid"] == os.getpid()
     store.release()
     assert not store.is_open() and not store.holder_file.exists()
+
+
+def test_process_alive_tells_running_zombie_and_reaped_processes_apart():
+    child = subprocess.Popen(["cat"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
+    assert process_alive(child.pid) and process_alive(os.getpid())
+    child.stdin.close()
+    while Path(f"/proc/{child.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
+        time.sleep(0.01)
+    assert not process_alive(child.pid)  # ended, not yet reaped: a zombie
+    child.wait()
+    assert not process_alive(child.pid)
+    assert not process_alive(0) and not process_alive("12")
+
+
+def test_process_alive_answers_for_a_process_reaped_while_it_is_asked():
+    """The process may end and be reaped between the signal and the read of /proc: the
+    answer is then "gone", never an exception (CI once saw ProcessLookupError here)."""
+    answers = []
+    for _ in range(200):
+        child = subprocess.Popen(["true"])
+        reaper = threading.Thread(target=child.wait)
+        reaper.start()
+        while reaper.is_alive():
+            answers.append(process_alive(child.pid))
+        reaper.join()
+        answers.append(process_alive(child.pid))
+    assert answers[-1] is False and set(answers) <= {True, False}
