@@ -24,8 +24,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import torch
-
 from db import paths
 from db.errors import InvalidInput
 
@@ -124,6 +122,8 @@ def _hf_spec(name: str, cfg: Mapping[str, Any]) -> ModelSpec | None:
 
 def resolve_device(requested: str = "auto") -> str:
     """``auto`` → ``cuda`` when a GPU is present, else ``cpu``."""
+    import torch  # here, not at the top: listing templates and checking configs need no torch
+
     if requested == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     if requested == "cuda" and not torch.cuda.is_available():

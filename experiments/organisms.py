@@ -66,18 +66,20 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import torch
+from typing import TYPE_CHECKING, Any
 
 from db.errors import InvalidInput, NotFound
+from experiments import lazy
 from experiments.folders import read_json, write_json_atomic
 from experiments.loading import ORGANISM_PREFIX
+
+torch = lazy.module("torch")
 
 CACHE_VERSION = 2  # 2: trained on one CPU thread (see one_thread)
 IGNORE = -100  # a target that no loss counts (PyTorch's ignore_index)
 Progress = Callable[[float, str], None]
-Batch = tuple[torch.Tensor, torch.Tensor]  # tokens (batch, pos), targets (batch, pos)
+if TYPE_CHECKING:  # (in annotations only: torch is imported on first use)
+    Batch = tuple[torch.Tensor, torch.Tensor]  # tokens (batch, pos), targets (batch, pos)
 
 
 @dataclass(frozen=True)

@@ -68,10 +68,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import torch
 from pydantic import Field
 
 from db.errors import InvalidInput
+from experiments import lazy
 from experiments.loading import ModelSpec
 from experiments.organisms import (
     bos_token,
@@ -80,6 +80,8 @@ from experiments.organisms import (
     require_induction_fits,
 )
 from experiments.registry import ModelConfig
+
+torch = lazy.module("torch")
 
 # The activation families the engine patches, by TransformerLens hook name.
 RESID_PRE = "blocks.{layer}.hook_resid_pre"  # (batch, pos, d_model)

@@ -56,13 +56,15 @@ import re
 from typing import Literal
 
 import numpy as np
-import torch
 from pydantic import Field, field_validator
 
 from db.errors import InvalidInput
+from experiments import lazy
 from experiments.loading import ModelSpec
 from experiments.patching import HEAD_OUT, PairsConfig, patch_sweep, prepare, run_with_cache
 from experiments.registry import Metric, template
+
+torch = lazy.module("torch")
 
 
 class Config(PairsConfig):

@@ -38,9 +38,9 @@ and ``head_scores.png``, the two heatmaps.
 from __future__ import annotations
 
 import numpy as np
-import torch
 from pydantic import Field
 
+from experiments import lazy
 from experiments.loading import ModelSpec
 from experiments.organisms import (
     bos_token,
@@ -49,6 +49,8 @@ from experiments.organisms import (
     require_induction_fits,
 )
 from experiments.registry import Metric, ModelConfig, template
+
+torch = lazy.module("torch")
 
 
 class Config(ModelConfig):

@@ -67,9 +67,9 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
-import torch
 from pydantic import Field
 
+from experiments import lazy
 from experiments.loading import ModelSpec
 from experiments.organisms import (
     bos_token,
@@ -78,6 +78,8 @@ from experiments.organisms import (
     require_induction_fits,
 )
 from experiments.registry import Metric, ModelConfig, template
+
+torch = lazy.module("torch")
 
 
 class Config(ModelConfig):

@@ -42,16 +42,21 @@ n_latents × d_in), ``losses.json`` (the three cross-entropies) and
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 from pydantic import Field, model_validator
 
 from db.errors import InvalidInput
+from experiments import lazy
 from experiments.loading import ModelSpec
 from experiments.organisms import task_batch, task_loss
 from experiments.registry import Metric, ModelConfig, template
-from experiments.sae import SparseAutoencoder, train_sae
+
+torch = lazy.module("torch")
+
+if TYPE_CHECKING:
+    from experiments.sae import SparseAutoencoder
 
 
 class Config(ModelConfig):
@@ -208,6 +213,8 @@ def plot(scores: np.ndarray, frequency: np.ndarray, hook: str):
     metrics=METRICS,
 )
 def run(config: Config, ctx) -> None:
+    from experiments.sae import train_sae  # its nn.Module needs torch when it is defined
+
     model = ctx.load_model(config.model)
     if config.hook not in model.hook_dict:
         resid = ", ".join(h for h in model.hook_dict if "resid" in h or h.endswith("mlp_out"))

@@ -1,5 +1,8 @@
 """The template registry: registration rules and config validation."""
 
+import subprocess
+import sys
+
 import pytest
 from pydantic import Field
 
@@ -44,3 +47,18 @@ def test_string_values_are_typed_by_the_config():
 def test_unknown_template():
     with pytest.raises(NotFound, match="No template named 'nope'; known templates: "):
         get_template("nope")
+
+
+def test_listing_templates_and_checking_configs_import_no_torch():
+    """The CLI and every page list templates and check configs; torch (3 s, 220 MB) is
+    imported only by a run, so `cruxlab run list` starts fast and a page stays small."""
+    code = (
+        "import sys, app.cli, cruxes.api\n"
+        "from experiments.registry import templates\n"
+        "for t in templates():\n"
+        "    t.validate({})\n"
+        "print(sorted(m for m in ('torch', 'transformer_lens') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
