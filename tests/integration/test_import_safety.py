@@ -82,13 +82,13 @@ def rewrite(path: Path, change: Callable[[pa.Table], pa.Table]) -> None:
     pq.write_table(change(pq.read_table(path)), path)
 
 
-def set_cell(table: str, column: str, value, type_=None) -> Callable[[Path], None]:
+def set_cell(table: str, column: str, value, type_=None, row: int = 0) -> Callable[[Path], None]:
     def forge(export: Path) -> None:
         def change(t: pa.Table) -> pa.Table:
             values = t.column(column).to_pylist()
             if type_ == pa.string():
                 values = [str(v) for v in values]
-            values[0] = value
+            values[row] = value
             i = t.column_names.index(column)
             return t.set_column(i, column, pa.array(values, type=type_ or t.schema[i].type))
 
@@ -143,6 +143,20 @@ FORGERIES = {
         "row 1 of credences: value",
     ),
     "negated run": (set_cell("run_metrics", "run_id", -1), "row 1 of run_metrics: run_id"),
+    # Number and time columns are checked by their extremes, a NaN and a null: each is found.
+    "credence NaN": (
+        set_cell("credences", "value", float("nan"), row=1),
+        "row 2 of credences: value",
+    ),
+    "credence null": (set_cell("credences", "value", None, row=1), "row 2 of credences: value"),
+    "run seed 2**64": (
+        set_cell("runs", "seed", 2**64 - 1, pa.uint64()),
+        "row 1 of runs: seed",
+    ),
+    "no creation time": (
+        set_cell("people", "created_at", None, row=1),
+        "row 2 of people: created_at",
+    ),
     "truncated parquet": (truncate, "credences.parquet is not a readable Parquet file"),
     "symlink out": (link_out, "runs/7 is a symbolic link (to /etc)"),
     "symlink inside": (link_inside_run, "runs/1/passwd is a symbolic link"),
