@@ -293,7 +293,7 @@ def _filters(cur: Cursor, query: RunQuery) -> dict[str, Any]:
 def _with_metrics(cur: Cursor, table: pa.Table) -> tuple[pa.Table, dict[str, str]]:
     """Add one column per metric (its final value, else null) to a table of runs keyed by
     ``id``; the columns come from the database as Arrow, so a page of every run stays cheap."""
-    finals = runs_table.final_columns(cur, table.column("id").to_pylist())
+    finals = runs_table.final_columns(cur, table.column("id"))
     columns: dict[str, str] = {}
     for name in finals.column_names if finals is not None else []:
         column = name if name not in table.column_names else f"metric:{name}"

@@ -126,27 +126,19 @@ def copy_database(cur: Cursor, path: Path) -> None:
 def first_duplicate(cur: Cursor, rows: Any, columns: Sequence[str]) -> tuple | None:
     """A value of ``columns`` that two rows of ``rows`` (a pyarrow Table) share, its first
     column not null; None if there is none. Column names come from the caller's constants."""
-    name = "_checked_rows"
-    cur.raw.register(name, rows)
-    try:
+    with cur.registered("_checked_rows", rows) as name:
         keys = ", ".join(f'"{c}"' for c in columns)
         found = cur.raw.sql(
             f'SELECT {keys} FROM {name} WHERE "{columns[0]}" IS NOT NULL '
             "GROUP BY ALL HAVING count(*) > 1 LIMIT 1"
         ).fetchall()
         return found[0] if found else None
-    finally:
-        cur.raw.unregister(name)
 
 
 def load_rows(cur: Cursor, table: str, rows: Any) -> None:
     """Append rows (a pyarrow Table or pandas DataFrame) to a table, matching columns by name."""
-    name = f"_load_{table}"
-    cur.raw.register(name, rows)
-    try:
+    with cur.registered(f"_load_{table}", rows) as name:
         cur.execute(f"INSERT INTO {_known(cur, table)} BY NAME SELECT * FROM {name}")
-    finally:
-        cur.raw.unregister(name)
 
 
 def continue_sequences(cur: Cursor) -> None:

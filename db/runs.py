@@ -144,11 +144,8 @@ def finish(
     bulk = (("_metrics", metrics, INSERT_METRICS), ("_finals", finals, INSERT_FINALS))
     for name, table, sql in bulk:
         if table is not None and table.num_rows:
-            cur.raw.register(name, table)
-            try:
+            with cur.registered(name, table):
                 cur.execute(sql, [run_id])
-            finally:
-                cur.raw.unregister(name)
     return True
 
 
@@ -230,16 +227,13 @@ def finals_of(cur: Cursor, ids: Sequence[int]) -> pa.Table:
     return cur.arrow(SELECT_FINALS_OF, [list(ids)])
 
 
+# ``_wanted`` (run_id, pos): the runs of a page, in its order.
 SELECT_FINAL_NAMES = """
-SELECT DISTINCT name FROM run_finals WHERE run_id IN (SELECT unnest(?::BIGINT[])) ORDER BY name
+SELECT DISTINCT name FROM run_finals f SEMI JOIN _wanted w ON w.run_id = f.run_id ORDER BY name
 """
-# One row per id, in the order given: ``ids[pos]`` for pos = 1, 2, ….
 FINALS_BY_POSITION = """
-WITH wanted AS (
-    SELECT ids[pos] AS run_id, pos FROM (SELECT ?::BIGINT[] AS ids), range(1, len(ids) + 1) t(pos)
-)
 SELECT {columns}
-FROM wanted w LEFT JOIN run_finals f ON f.run_id = w.run_id
+FROM _wanted w LEFT JOIN run_finals f ON f.run_id = w.run_id
 GROUP BY w.pos ORDER BY w.pos
 """
 
@@ -248,17 +242,21 @@ def _identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def final_columns(cur: Cursor, ids: Sequence[int]) -> pa.Table | None:
+def final_columns(cur: Cursor, ids: pa.Array | pa.ChunkedArray) -> pa.Table | None:
     """A table with one row per run id (in the order given) and one column per metric those
     runs reported, holding its final value (null where a run did not report it); None if
     they reported none. Built in the database, as Arrow: no Python object per value."""
-    names = [r["name"] for r in cur.all(SELECT_FINAL_NAMES, [list(ids)])]
-    if not names:
-        return None
-    columns = ", ".join(
-        f"max(f.value) FILTER (WHERE f.name = ?) AS {_identifier(name)}" for name in names
-    )
-    return cur.arrow(FINALS_BY_POSITION.format(columns=columns), [list(ids), *names])
+    import pyarrow as pa
+
+    wanted = pa.table({"run_id": ids, "pos": pa.array(range(len(ids)), pa.int64())})
+    with cur.registered("_wanted", wanted):
+        names = [r["name"] for r in cur.all(SELECT_FINAL_NAMES)]
+        if not names:
+            return None
+        columns = ", ".join(
+            f"max(f.value) FILTER (WHERE f.name = ?) AS {_identifier(name)}" for name in names
+        )
+        return cur.arrow(FINALS_BY_POSITION.format(columns=columns), names)
 
 
 def metric_names(cur: Cursor) -> list[str]:

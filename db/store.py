@@ -100,6 +100,16 @@ class Cursor:
         """Run a query and return its whole result as an Arrow table (no Python object per row)."""
         return self.raw.sql(sql, params=params or None).to_arrow_table()
 
+    @contextmanager
+    def registered(self, name: str, rows: Any) -> Iterator[str]:
+        """``rows`` (an Arrow table) readable as ``name`` in this cursor's SQL, in the block:
+        bulk inserts and joins against many ids with no Python object per row."""
+        self.raw.register(name, rows)
+        try:
+            yield name
+        finally:
+            self.raw.unregister(name)
+
     def scalar(self, sql: str, params: Sequence[Any] | None = None) -> Any:
         """Run a query and return the first column of its first row, or None."""
         self.raw.execute(sql, params or [])
