@@ -292,8 +292,10 @@ def _filters(cur: Cursor, query: RunQuery) -> dict[str, Any]:
 
 def _with_metrics(cur: Cursor, table: pa.Table) -> tuple[pa.Table, dict[str, str]]:
     """Add one column per metric (its final value, else null) to a table of runs keyed by
-    ``id``; the columns come from the database as Arrow, so a page of every run stays cheap."""
-    finals = runs_table.final_columns(cur, table.column("id"))
+    ``id`` and placed by ``pos`` (which it drops); the columns come from the database as
+    Arrow, so a page of every run stays cheap."""
+    finals = runs_table.final_columns(cur, table)
+    table = table.drop_columns(["pos"])
     columns: dict[str, str] = {}
     for name in finals.column_names if finals is not None else []:
         column = name if name not in table.column_names else f"metric:{name}"
@@ -412,6 +414,7 @@ def compare(store: Store, run_ids: list[int]) -> Comparison:
                 "id": pa.array(ids, pa.int64()),
                 "status": pa.array([r["status"] for r in rows], pa.string()),
                 **{key: _column([c.get(key) for c in configs]) for key in differing},
+                "pos": pa.array(range(len(ids)), pa.int64()),
             }
         )
         table, columns = _with_metrics(cur, table)

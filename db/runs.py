@@ -227,13 +227,13 @@ def finals_of(cur: Cursor, ids: Sequence[int]) -> pa.Table:
     return cur.arrow(SELECT_FINALS_OF, [list(ids)])
 
 
-# ``_wanted`` (run_id, pos): the runs of a page, in its order.
+# ``_page`` (id, pos): the runs of a page and their places in it.
 SELECT_FINAL_NAMES = """
-SELECT DISTINCT name FROM run_finals f SEMI JOIN _wanted w ON w.run_id = f.run_id ORDER BY name
+SELECT DISTINCT name FROM run_finals f SEMI JOIN _page w ON w.id = f.run_id ORDER BY name
 """
 FINALS_BY_POSITION = """
 SELECT {columns}
-FROM _wanted w LEFT JOIN run_finals f ON f.run_id = w.run_id
+FROM _page w LEFT JOIN run_finals f ON f.run_id = w.id
 GROUP BY w.pos ORDER BY w.pos
 """
 
@@ -242,14 +242,13 @@ def _identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def final_columns(cur: Cursor, ids: pa.Array | pa.ChunkedArray) -> pa.Table | None:
-    """A table with one row per run id (in the order given) and one column per metric those
-    runs reported, holding its final value (null where a run did not report it); None if
-    they reported none. Built in the database, as Arrow: no Python object per value."""
-    import pyarrow as pa
-
-    wanted = pa.table({"run_id": ids, "pos": pa.array(range(len(ids)), pa.int64())})
-    with cur.registered("_wanted", wanted):
+def final_columns(cur: Cursor, page: pa.Table) -> pa.Table | None:
+    """A table with one row per run of ``page`` (a ``page()`` result: ``id`` and ``pos``), in
+    its order, and one column per metric those runs reported, holding its final value (null
+    where a run did not report it); None if they reported none. Built in the database from
+    the page's own Arrow columns: no Python object per value (and no pandas, which pyarrow
+    imports to convert any Python value)."""
+    with cur.registered("_page", page.select(["id", "pos"])):
         names = [r["name"] for r in cur.all(SELECT_FINAL_NAMES)]
         if not names:
             return None
@@ -307,7 +306,8 @@ WITH chosen AS (
 )
 SELECT r.id, r.project_id, c.project_title, c.person, r.template, r.status, r.progress,
        r.message, r.seed, r.device, r.error, r.created_at, r.started_at, r.finished_at,
-       r.heartbeat_at, coalesce(t.tags, []) AS tags, o.id AS outcome_id
+       r.heartbeat_at, coalesce(t.tags, []) AS tags, o.id AS outcome_id,
+       row_number() OVER (ORDER BY c.sort_value {direction} NULLS LAST, r.id {direction}) AS pos
 FROM chosen c
 JOIN runs r ON r.id = c.id
 LEFT JOIN tag_lists t ON t.kind = 'run' AND t.entity_id = r.id
