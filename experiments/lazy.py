@@ -15,19 +15,18 @@ from types import ModuleType
 from typing import Any
 
 
-class _Lazy:
-    __slots__ = ("_name",)
-
-    def __init__(self, name: str) -> None:
-        self._name = name
-
-    def __getattr__(self, attr: str) -> Any:
-        return getattr(importlib.import_module(self._name), attr)
+class _Lazy(ModuleType):
+    def __getattr__(self, attr: str) -> Any:  # only for a name not (yet) in this module
+        real = importlib.import_module(self.__name__)  # returns only once fully imported
+        # After the first use every name is found here directly, as fast as the real
+        # module's (a name the real one gains later still comes through this method).
+        self.__dict__.update({k: v for k, v in vars(real).items() if k not in self.__dict__})
+        return getattr(real, attr)
 
     def __repr__(self) -> str:
-        return f"<module {self._name!r}, imported on first use>"
+        return f"<module {self.__name__!r}, imported on first use>"
 
 
 def module(name: str) -> ModuleType:
     """``name``, imported when an attribute of it is first read."""
-    return _Lazy(name)  # type: ignore[return-value]
+    return _Lazy(name)
