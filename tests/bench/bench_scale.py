@@ -359,11 +359,10 @@ def side_by_side(big, root: Path, ingest_s: float) -> None:
         "compare_100": lambda s: runs.compare(s, ids),
     }
     ours, whole = {}, {}
-    for name, op in operations.items():
-        repeat = 1 if name in ("list_all", "filter_param") else 3
-        with store.session():  # both sides keep their database open, as a server does
+    with store.session(), big.session():  # both sides keep their database open all along,
+        for name, op in operations.items():  # as a server does (MLflow keeps its client)
+            repeat = 1 if name in ("list_all", "filter_param") else 3
             ours[name] = timed(lambda op=op: op(store), repeat)
-        with big.session():
             whole[name] = timed(lambda op=op: op(big), repeat)
     print(
         f"\nMLflow {theirs['version']} (SQLite store), same machine, same process model; {_load()}"
