@@ -181,10 +181,13 @@ def heartbeat(
     marks it running.
 
     Returns False (and writes nothing) if the database stayed busy for the store's
-    timeout: the worker's folder keeps the same information.
+    timeout: the worker's folder keeps the same information. A write transaction, so it
+    takes turns with this process's other writes: in the owner a worker's heartbeat and
+    a refresh's catch-up update the same row from two threads, and DuckDB refuses the
+    second of two overlapping updates of a row.
     """
     try:
-        with store.cursor() as cur:
+        with store.transaction() as cur:
             runs_table.heartbeat(
                 cur,
                 run_id,

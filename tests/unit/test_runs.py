@@ -6,6 +6,7 @@ import json
 import os
 import re
 import subprocess
+import threading
 import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -391,3 +392,31 @@ def test_start_up_fails_a_run_that_never_had_a_worker(store, theo):
     assert state(store, run_id)["error"].startswith("No worker reported")
     result = json.loads(RunFolder.of(lifecycle.home_of(store), run_id).result.read_text())
     assert result["status"] == "failed"
+
+
+def test_heartbeats_and_a_refresh_at_once_never_conflict(store, theo):
+    """In the owner a worker's heartbeat and a refresh's catch-up (`run start --wait` while
+    the app runs) write the same run row from two threads; DuckDB refuses the second of
+    two overlapping updates of a row ("Conflict on update"), so they must take turns."""
+    run = runs.start_run(store, theo.id, "induction_heads", executor=Parked())
+    folder = RunFolder.of(lifecycle.home_of(store), run.id)
+    failures = []
+
+    def beat(n: int) -> None:
+        try:
+            for i in range(n):
+                folder.heartbeat.touch()  # newer than the row: the refresh catches up
+                assert lifecycle.heartbeat(store, run.id, progress=i / n, message=f"{i}")
+                lifecycle.refresh(store, [run.id], lost_after=600)
+        except Exception as exc:  # noqa: BLE001 - any of them is the failure
+            failures.append(exc)
+
+    with store.session():  # one open database, as in the owner
+        threads = [threading.Thread(target=beat, args=(150,)) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert failures == []
+    assert state(store, run.id)["status"] in ("queued", "running")
+    Parked().cancel(None, run.id, run.job_id)
