@@ -377,7 +377,8 @@ def page(
     offset: int = 0,
     **filters: Any,
 ) -> pa.Table:
-    """One page of runs (filtered, sorted by a column or a metric's final value) as Arrow."""
+    """One page of runs (filtered, sorted by a column or a metric's final value) as Arrow, each
+    row numbered ``pos`` in the page's order (what ``final_columns`` places metrics by)."""
     where, params = _where(**filters)
     direction = "DESC" if descending else "ASC"
     if sort_metric is not None:
